@@ -1,0 +1,51 @@
+// Schema pieces shared by every probe kind: naming, scheduling and durations.
+// Defaults live in the schema so a parsed config is complete.
+import { z } from 'zod';
+import { parseDuration } from '../util/durations.ts';
+
+/** A duration string ("5s", "250ms", "1m") parsed to milliseconds. */
+export const duration = z.string({ error: 'expected a duration such as "5s" or "250ms"' }).transform((text, ctx) => {
+  const value = parseDuration(text);
+  if (value === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as "5s" or "250ms", got "${text}"` });
+    return z.NEVER;
+  }
+  return value;
+});
+
+export const positiveDuration = duration.refine((v) => v > 0, { message: 'must be greater than zero' });
+
+/** host:port, [v6]:port or a bare host (port from the default). */
+export function hostPort(defaultPort: number) {
+  return z.string().transform((text, ctx) => {
+    const parsed = parseHostPort(text, defaultPort);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: `expected HOST[:PORT] with a port from 1 to 65535, got "${text}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | undefined {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([^:\s\[\]]+)(?::(\d+))?$/.exec(text) ?? /^([0-9a-fA-F:]+)$/.exec(text);
+  if (!m) return undefined;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: m[1]!, port };
+}
+
+const NAME_RE = /^[a-z0-9]([a-z0-9_-]{0,62})$/;
+
+/** Fields every probe has, whatever its kind. */
+export const baseProbeShape = {
+  name: z.string().regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit'),
+  /** Run every N (interval schedule). Mutually exclusive with `cron`. */
+  every: positiveDuration.optional(),
+  /** node-cron expression; six fields allowed (seconds first). Mutually exclusive with `every`. */
+  cron: z.string().optional(),
+  /** Spread each target's phase over the interval by a stable hash of node and target. */
+  spread: z.boolean().default(true),
+  /** Upper bound for one run; the run is aborted after it. Defaults per kind. */
+  deadline: positiveDuration.optional(),
+};

@@ -1,0 +1,182 @@
+// The one list of instruments netprobe exports. Exporters (prom-client,
+// OpenTelemetry) build their instruments from this table, so names, help,
+// labels and buckets cannot drift between them. Every series also carries
+// `source_node`, added by the exporters.
+
+export type InstrumentType = 'counter' | 'gauge' | 'histogram';
+
+export interface InstrumentSpec {
+  name: string;
+  type: InstrumentType;
+  help: string;
+  unit?: 's' | 'By' | '1';
+  labels: readonly string[];
+  buckets?: readonly number[];
+}
+
+/** Buckets that bracket the resolver timeout (5 s) so stalls land in their own band. */
+export const DNS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4.5, 5.5, 10] as const;
+export const CONNECT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3, 5] as const;
+export const RTT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+export const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] as const;
+
+const DNS_LABELS = ['probe', 'server', 'target_kind', 'transport', 'mode', 'qtype', 'name_class'] as const;
+const DNS_LOOKUP_LABELS = ['probe', 'server', 'target_kind', 'transport', 'mode', 'name_class'] as const;
+const TCP_LABELS = ['probe', 'target', 'target_kind', 'target_node'] as const;
+const ICMP_LABELS = ['probe', 'target', 'target_node', 'size'] as const;
+const PATH_LABELS = ['probe', 'target', 'target_node'] as const;
+
+export const INSTRUMENTS = {
+  dnsLookupDuration: {
+    name: 'netprobe_dns_lookup_duration_seconds',
+    type: 'histogram',
+    help: 'Time from the start of a lookup to the final answer for one query type, resolver retries included.',
+    unit: 's',
+    labels: DNS_LABELS,
+    buckets: DNS_BUCKETS,
+  },
+  dnsLookups: {
+    name: 'netprobe_dns_lookups_total',
+    type: 'counter',
+    help: 'DNS queries completed (per query type), by outcome.',
+    labels: [...DNS_LABELS, 'result'],
+  },
+  dnsStalled: {
+    name: 'netprobe_dns_stalled_lookups_total',
+    type: 'counter',
+    help: 'Lookups answered only after at least one resolver timeout: the 5-second stall users feel.',
+    labels: DNS_LOOKUP_LABELS,
+  },
+  dnsAttemptTimeouts: {
+    name: 'netprobe_dns_attempt_timeouts_total',
+    type: 'counter',
+    help: 'Single query attempts that got no answer within the per-attempt timeout.',
+    labels: DNS_LOOKUP_LABELS,
+  },
+  dnsMismatched: {
+    name: 'netprobe_dns_mismatched_responses_total',
+    type: 'counter',
+    help: 'Datagrams ignored because id, question, QR bit or source did not match (or did not decode).',
+    labels: ['probe', 'server', 'reason'],
+  },
+  dnsTcpFallbacks: {
+    name: 'netprobe_dns_tcp_fallbacks_total',
+    type: 'counter',
+    help: 'Truncated UDP answers retried over TCP.',
+    labels: ['probe', 'server'],
+  },
+  tcpConnectDuration: {
+    name: 'netprobe_tcp_connect_duration_seconds',
+    type: 'histogram',
+    help: 'Time from SYN to established for successful TCP connects.',
+    unit: 's',
+    labels: TCP_LABELS,
+    buckets: CONNECT_BUCKETS,
+  },
+  tcpConnects: {
+    name: 'netprobe_tcp_connects_total',
+    type: 'counter',
+    help: 'TCP connect attempts, by result (connected, refused, timeout, unreachable, error).',
+    labels: [...TCP_LABELS, 'result'],
+  },
+  icmpRtt: {
+    name: 'netprobe_icmp_rtt_seconds',
+    type: 'histogram',
+    help: 'ICMP echo round-trip time with the Don\'t Fragment bit set, per IP packet size.',
+    unit: 's',
+    labels: ICMP_LABELS,
+    buckets: RTT_BUCKETS,
+  },
+  icmpRequests: {
+    name: 'netprobe_icmp_requests_total',
+    type: 'counter',
+    help: 'ICMP echo requests sent, per IP packet size.',
+    labels: ICMP_LABELS,
+  },
+  icmpReplies: {
+    name: 'netprobe_icmp_replies_total',
+    type: 'counter',
+    help: 'ICMP echo replies received, per IP packet size (loss = 1 - replies/requests).',
+    labels: ICMP_LABELS,
+  },
+  pathMtu: {
+    name: 'netprobe_path_mtu_bytes',
+    type: 'gauge',
+    help: 'Largest IP packet (headers included) answered with DF set on the last sweep.',
+    unit: 'By',
+    labels: PATH_LABELS,
+  },
+  pathMtuExpected: {
+    name: 'netprobe_path_mtu_expected_bytes',
+    type: 'gauge',
+    help: 'Path MTU the configuration expects for this path.',
+    unit: 'By',
+    labels: PATH_LABELS,
+  },
+  pathMtuBlackhole: {
+    name: 'netprobe_path_mtu_blackhole',
+    type: 'gauge',
+    help: '1 when sizes above the ceiling vanish without a fragmentation-needed reply (PMTU black hole).',
+    labels: PATH_LABELS,
+  },
+  probeSuccess: {
+    name: 'netprobe_probe_success',
+    type: 'gauge',
+    help: '1 if the last run of this probe against this target succeeded, else 0.',
+    labels: ['probe', 'target', 'target_kind'],
+  },
+  probeRuns: {
+    name: 'netprobe_probe_runs_total',
+    type: 'counter',
+    help: 'Probe runs, by result (success or the failure reason).',
+    labels: ['probe', 'result'],
+  },
+  probeSkipped: {
+    name: 'netprobe_probe_skipped_total',
+    type: 'counter',
+    help: 'Scheduled runs skipped, by reason (overlap: the previous run of the same target was still going).',
+    labels: ['probe', 'reason'],
+  },
+  scheduleLag: {
+    name: 'netprobe_schedule_lag_seconds',
+    type: 'histogram',
+    help: 'Delay between when a run was due and when it started (event-loop or concurrency pressure).',
+    unit: 's',
+    labels: ['probe'],
+    buckets: LAG_BUCKETS,
+  },
+  nodeCreated: {
+    name: 'netprobe_node_created_timestamp_seconds',
+    type: 'gauge',
+    help: 'Creation time of the node this probe pod runs on (from the Node object).',
+    unit: 's',
+    labels: [],
+  },
+  targets: {
+    name: 'netprobe_targets',
+    type: 'gauge',
+    help: 'Targets currently probed, per probe and target kind.',
+    labels: ['probe', 'target_kind'],
+  },
+  buildInfo: {
+    name: 'netprobe_build_info',
+    type: 'gauge',
+    help: 'Always 1; labels carry the netprobe version and the runtime.',
+    labels: ['version', 'runtime'],
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+export type InstrumentKey = keyof typeof INSTRUMENTS;
+export type Labels = Record<string, string>;
+
+/**
+ * Where measurements go. One implementation per exporter; the recorder fans
+ * out to all of them, so every exporter sees the same values.
+ */
+export interface MetricSink {
+  add(key: InstrumentKey, labels: Labels, value?: number): void;
+  set(key: InstrumentKey, labels: Labels, value: number): void;
+  observe(key: InstrumentKey, labels: Labels, value: number): void;
+  /** Drop every series of `key` whose labels include all of `match` (stale targets). */
+  remove(key: InstrumentKey, match: Labels): void;
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { baseProbeShape, positiveDuration } from '../../config/common.ts';
+import { DNS_MODES, DNS_TRANSPORTS, NAME_CLASSES } from './types.ts';
+
+const nameEntry = z.union([
+  z.string().min(1).transform((name) => ({ name, class: classify(name) })),
+  z.strictObject({ name: z.string().min(1), class: z.enum(NAME_CLASSES).optional() }).transform((n) => ({
+    name: n.name,
+    class: n.class ?? classify(n.name),
+  })),
+]);
+
+/** Names under cluster.local (or .svc / .cluster.local forms) are "cluster"; dotted names are external. */
+export function classify(name: string): 'cluster' | 'external' | 'other' {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  if (n.endsWith('.cluster.local') || n.endsWith('.svc') || n === 'kubernetes.default') return 'cluster';
+  if (n.includes('.')) return 'external';
+  return 'other';
+}
+
+export const dnsProbeSchema = z.strictObject({
+  ...baseProbeShape,
+  kind: z.literal('dns'),
+  /**
+   * Servers: "IP[:PORT]", or "resolv.conf" for every nameserver in the resolver
+   * file (its timeout/attempts/ndots/search/single-request, single-request-reopen, use-vc options apply
+   * unless set here), or "embedded" for netprobe's own local responder.
+   */
+  servers: z.array(z.string().min(1)).min(1).default(['resolv.conf']),
+  /** Where "resolv.conf" servers come from. */
+  resolvConf: z.string().default('/etc/resolv.conf'),
+  names: z.array(nameEntry).min(1),
+  transport: z.enum(DNS_TRANSPORTS).optional(),
+  mode: z.enum(DNS_MODES).optional(),
+  qtypes: z.array(z.enum(['A', 'AAAA', 'SRV', 'TXT', 'MX', 'NS', 'SOA', 'CNAME', 'PTR'])).min(1).default(['A', 'AAAA']),
+  timeout: positiveDuration.optional(),
+  attempts: z.number().int().min(1).max(10).optional(),
+  tcpFallback: z.boolean().default(true),
+  /** Apply the resolv.conf search list and ndots (as the pod's libc would). */
+  search: z.boolean().default(false),
+  /** Extra label for the target kind of explicit servers (service_vip, endpoint, nodelocal, static). */
+  targetKind: z.string().regex(/^[a-z_]{1,32}$/).default('static'),
+});
+
+export type DnsProbeConfig = z.output<typeof dnsProbeSchema>;
