@@ -178,5 +178,5 @@ export interface MetricSink {
   set(key: InstrumentKey, labels: Labels, value: number): void;
   observe(key: InstrumentKey, labels: Labels, value: number): void;
   /** Drop every series of `key` whose labels include all of `match` (stale targets). */
-  remove(key: InstrumentKey, match: Labels): void;
+  remove(key: InstrumentKey, match: Labels): void | Promise<void>;
 }

@@ -1,0 +1,33 @@
+import type { DnsOptions, DnsResult, DnsTarget, MismatchReason } from '../probes/dns/types.ts';
+import type { Labels } from './catalog.ts';
+import type { KindRecorder } from './recorder.ts';
+
+/** Turns one DNS lookup result into instrument updates. */
+export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
+  record(sink, probe, target, options, result) {
+    const lookup: Labels = {
+      probe,
+      server: target.label,
+      target_kind: target.kind,
+      transport: options.transport,
+      mode: options.mode,
+      name_class: target.nameClass,
+    };
+    for (const query of result.queries) {
+      const labels = { ...lookup, qtype: query.qtype };
+      sink.observe('dnsLookupDuration', labels, query.durationSeconds);
+      sink.add('dnsLookups', { ...labels, result: query.outcome });
+    }
+    // Add zero too, so "no stalls" is a 0 series and not an absent one.
+    sink.add('dnsStalled', lookup, result.stalled ? 1 : 0);
+    sink.add('dnsAttemptTimeouts', lookup, result.attemptTimeouts);
+    for (const [reason, count] of Object.entries(result.mismatched) as [MismatchReason, number][]) {
+      if (count > 0) sink.add('dnsMismatched', { probe, server: target.label, reason }, count);
+    }
+    if (result.tcpFallbacks > 0) sink.add('dnsTcpFallbacks', { probe, server: target.label }, result.tcpFallbacks);
+  },
+  series(probe, target) {
+    const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts'] as const;
+    return keys.map((key) => ({ key, match: { probe, server: target.label, name_class: target.nameClass } }));
+  },
+};

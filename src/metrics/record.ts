@@ -1,0 +1,7 @@
+// Probe kind -> recorder. Each kind adds one line here.
+import { dnsRecorder } from './record-dns.ts';
+import type { AnyRecorder } from './recorder.ts';
+
+export const RECORDERS: Record<string, AnyRecorder> = {
+  dns: dnsRecorder,
+};
