@@ -1,0 +1,243 @@
+// The wiring: the only module that imports config, targets, probes, scheduler,
+// metrics and exporters together. Data flows one way: config -> targets ->
+// scheduler -> probe -> result -> recorder -> sinks (+ result store).
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Registry } from 'prom-client';
+import type { Config, ProbeConfig } from '../config/schema.ts';
+import { DEFAULT_EVERY_MS } from '../config/schema.ts';
+import { DnsResponder } from '../embedded/dns-responder.ts';
+import { OtlpSink, otlpSettingsFromEnv } from '../exporters/otlp.ts';
+import { PrometheusSink } from '../exporters/prometheus.ts';
+import type { MetricSink } from '../metrics/catalog.ts';
+import { FanoutSink } from '../metrics/fanout.ts';
+import { RECORDERS } from '../metrics/record.ts';
+import { recordRun, seriesOf } from '../metrics/recorder.ts';
+import { KINDS, type TargetEnv } from '../probes/registry.ts';
+import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
+import { Scheduler, type Job } from '../scheduler/scheduler.ts';
+import type { Logger } from '../util/logger.ts';
+import { startHttpServer } from './http.ts';
+import { ResultStore } from './results.ts';
+import { VERSION } from './version.ts';
+
+export interface DaemonOptions {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  clock?: Clock;
+  readFile?: (path: string) => string;
+}
+
+interface Scheduled {
+  probe: string;
+  kind: string;
+  target: TargetInfo;
+}
+
+export class Daemon {
+  readonly url: string;
+  readonly sourceNode: string;
+  readonly prometheus: PrometheusSink;
+  readonly #sink: MetricSink;
+  readonly #otlp: OtlpSink | undefined;
+  readonly #scheduler: Scheduler;
+  readonly #results: ResultStore;
+  readonly #http: import('node:http').Server;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #readFile: (path: string) => string;
+  readonly #heartbeat: NodeJS.Timeout;
+  #lastBeat: number;
+  #responder: DnsResponder | undefined;
+  #config: Config;
+  #scheduled = new Map<string, Scheduled>();
+  #targetCounts = new Map<string, Record<string, string>>();
+
+  private constructor(parts: {
+    options: DaemonOptions;
+    sourceNode: string;
+    prometheus: PrometheusSink;
+    otlp: OtlpSink | undefined;
+    http: import('node:http').Server;
+    url: string;
+    results: ResultStore;
+  }) {
+    const { options } = parts;
+    this.#config = options.config;
+    this.#log = options.log;
+    this.#clock = options.clock ?? systemClock;
+    this.#readFile = options.readFile ?? ((path) => readFileSync(path, 'utf8'));
+    this.sourceNode = parts.sourceNode;
+    this.prometheus = parts.prometheus;
+    this.#otlp = parts.otlp;
+    this.#sink = parts.otlp ? new FanoutSink([parts.prometheus, parts.otlp]) : parts.prometheus;
+    this.#http = parts.http;
+    this.#results = parts.results;
+    this.url = parts.url;
+    this.#lastBeat = this.#clock.now();
+    this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
+    this.#heartbeat.unref();
+    this.#scheduler = new Scheduler({
+      clock: this.#clock,
+      sourceNode: this.sourceNode,
+      concurrency: options.config.concurrency,
+      events: {
+        skipped: (probe, reason) => this.#sink.add('probeSkipped', { probe, reason }),
+        lag: (probe, seconds) => this.#sink.observe('scheduleLag', { probe }, seconds),
+        error: (probe, error) => this.#log.error('probe run threw (bug)', { probe, error: String(error) }),
+      },
+    });
+  }
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config, env, log } = options;
+    const sourceNode = config.sourceNode ?? env.NODE_NAME ?? hostname();
+    const prometheus = new PrometheusSink(new Registry(), sourceNode);
+    const otlpSettings = otlpSettingsFromEnv(env);
+    const otlp = otlpSettings ? new OtlpSink(otlpSettings, sourceNode, VERSION) : undefined;
+    const results = new ResultStore();
+    let daemon: Daemon | undefined;
+    const { server, url } = await startHttpServer(config.listen, {
+      renderMetrics: () => prometheus.render(),
+      metricsContentType: prometheus.registry.contentType,
+      results,
+      live: () => daemon?.live() ?? true,
+    });
+    daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
+    daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
+    if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
+    await daemon.#apply(config);
+    return daemon;
+  }
+
+  live(): boolean {
+    return this.#clock.now() - this.#lastBeat < 15_000;
+  }
+
+  get embeddedDns(): { host: string; port: number } | undefined {
+    return this.#embeddedAddress;
+  }
+  #embeddedAddress: { host: string; port: number } | undefined;
+
+  /** Applies a new config: targets are reconciled, removed ones lose their series. */
+  async reload(config: Config): Promise<void> {
+    if (config.listen.host !== this.#config.listen.host || config.listen.port !== this.#config.listen.port) {
+      this.#log.warn('listen address changes need a restart; keeping the current one', { listen: this.url });
+    }
+    if (config.concurrency !== this.#config.concurrency) {
+      this.#log.warn('concurrency changes need a restart; keeping the current one', { concurrency: this.#config.concurrency });
+    }
+    this.#config = config;
+    await this.#apply(config);
+  }
+
+  async #apply(config: Config): Promise<void> {
+    await this.#syncResponder(config);
+    const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
+    const jobs: Job[] = [];
+    const scheduled = new Map<string, Scheduled>();
+    for (const probe of config.probes) {
+      const def = KINDS[probe.kind]!;
+      const options: unknown = def.options(probe, env);
+      const targets: TargetInfo[] = def.targets(probe, env);
+      for (const target of targets) {
+        const key = `${probe.name}|${target.id}`;
+        scheduled.set(key, { probe: probe.name, kind: probe.kind, target });
+        jobs.push({
+          key,
+          probe: probe.name,
+          schedule: probe.cron ? { cron: probe.cron } : { everyMs: probe.every ?? DEFAULT_EVERY_MS },
+          spread: probe.spread,
+          run: (signal) => this.#runOne(probe, options, target, key, signal),
+        });
+      }
+    }
+    for (const [key, old] of this.#scheduled) {
+      if (scheduled.has(key)) continue;
+      for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {
+        await this.#sink.remove(instrument, match);
+      }
+    }
+    this.#scheduled = scheduled;
+    this.#results.expect(scheduled.keys());
+    this.#setTargetCounts(scheduled);
+    this.#scheduler.reconcile(jobs);
+    this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
+  }
+
+  async #runOne(probe: ProbeConfig, options: unknown, target: TargetInfo, key: string, signal: AbortSignal): Promise<void> {
+    const def = KINDS[probe.kind]!;
+    const deadline = probe.deadline ?? def.deadlineMs(options);
+    const runSignal = AbortSignal.any([signal, AbortSignal.timeout(deadline)]);
+    const started = this.#clock.now();
+    const startedAt = new Date(this.#clock.wallNow()).toISOString();
+    let result: unknown;
+    let verdict: { success: boolean; reason: string };
+    try {
+      result = await def.run(target, options, { signal: runSignal, clock: this.#clock });
+      verdict = def.verdict(result);
+    } catch (error) {
+      // Probes return failures as results; a throw is a bug, reported but contained.
+      this.#log.error('probe threw', { probe: probe.name, target: target.id, error: String(error) });
+      result = { error: String(error) };
+      verdict = { success: false, reason: 'internal_error' };
+    }
+    if (signal.aborted) return; // target removed or daemon stopping: nothing to report
+    recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, ...verdict });
+    this.#results.put(key, {
+      probe: probe.name,
+      kind: probe.kind,
+      target,
+      success: verdict.success,
+      reason: verdict.reason,
+      startedAt,
+      durationSeconds: (this.#clock.now() - started) / 1000,
+      result,
+    });
+  }
+
+  #setTargetCounts(scheduled: Map<string, Scheduled>): void {
+    const counts = new Map<string, { labels: Record<string, string>; n: number }>();
+    for (const { probe, target } of scheduled.values()) {
+      const id = `${probe}|${target.kind}`;
+      const entry = counts.get(id) ?? { labels: { probe, target_kind: target.kind }, n: 0 };
+      entry.n += 1;
+      counts.set(id, entry);
+    }
+    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) this.#sink.set('targets', labels, 0);
+    this.#targetCounts = new Map();
+    for (const [id, { labels, n }] of counts) {
+      this.#sink.set('targets', labels, n);
+      this.#targetCounts.set(id, labels);
+    }
+  }
+
+  async #syncResponder(config: Config): Promise<void> {
+    const wanted = config.probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
+    const { fault, port, answerDelay } = config.embedded.dns;
+    if (wanted && !this.#responder) {
+      this.#responder = new DnsResponder({ port, fault, answerDelayMs: answerDelay });
+      this.#embeddedAddress = await this.#responder.start();
+      this.#log.info('embedded DNS responder listening', { ...this.#embeddedAddress, fault });
+    } else if (wanted && this.#responder && this.#responder.fault !== fault) {
+      this.#responder.setFault(fault);
+      this.#log.info('embedded DNS responder fault changed', { fault });
+    } else if (!wanted && this.#responder) {
+      await this.#responder.stop();
+      this.#responder = undefined;
+      this.#embeddedAddress = undefined;
+    }
+  }
+
+  /** Stops probing (in-flight runs aborted), flushes OTLP, closes listeners. */
+  async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#scheduler.stop();
+    await this.#otlp?.flush().catch((error: Error) => this.#log.warn('OTLP flush failed', { error: error.message }));
+    await this.#otlp?.shutdown().catch(() => {});
+    this.#http.closeAllConnections();
+    await new Promise<void>((r) => this.#http.close(() => r()));
+    await this.#responder?.stop();
+  }
+}

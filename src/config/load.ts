@@ -1,0 +1,82 @@
+// Reads a YAML config file, validates it against the schema and reports every
+// problem as "FILE:LINE:COL: key.path: what is wrong".
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  readonly code = 'NETPROBE_CONFIG';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfigFile(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read config file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`${file}: expected a mapping at the top level (keys such as "probes")`]);
+  }
+  const parsed = configSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+
+  const where = (path: PropertyKey[]): string => {
+    const node = doc.getIn(path as unknown[], true);
+    if (!isNode(node) || !node.range) return '';
+    const pos = lines.linePos(node.range[0]);
+    return `:${pos.line}:${pos.col}`;
+  };
+  throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, where)));
+}
+
+function formatIssue(file: string, issue: z.core.$ZodIssue, where: (path: PropertyKey[]) => string): string {
+  let path = issue.path;
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    // Point at the offending key itself, not its parent.
+    path = [...issue.path, issue.keys[0]!];
+    message = `unknown key${issue.keys.length > 1 ? `s ${issue.keys.map((k) => `"${k}"`).join(', ')}` : ''}`;
+  } else if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    message = `unknown probe kind; expected one of ${kindList()}`;
+  } else if (issue.code === 'invalid_type' && message.endsWith('received undefined')) {
+    message = 'required key is missing';
+  } else {
+    message = message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+  }
+  const at = where(path) || where(path.slice(0, -1));
+  return `${file}${at}: ${formatPath(path) || '(top level)'}: ${message}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+function kindList(): string {
+  const kinds = configSchema.shape.probes.element.options.map((o) => `"${o.shape.kind.value}"`);
+  return kinds.join(', ');
+}
