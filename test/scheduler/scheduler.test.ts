@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/probes/types.ts';
+import { Scheduler, type Job } from '../../src/scheduler/scheduler.ts';
+import { nextSlot, phaseOffset } from '../../src/scheduler/spread.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function harness(concurrency = 64) {
+  const skipped: string[] = [];
+  const lags: number[] = [];
+  const errors: unknown[] = [];
+  const scheduler = new Scheduler({
+    clock: systemClock,
+    sourceNode: 'node-a',
+    concurrency,
+    events: {
+      skipped: (_probe, reason) => skipped.push(reason),
+      lag: (_probe, s) => lags.push(s),
+      error: (_probe, e) => errors.push(e),
+    },
+  });
+  return { scheduler, skipped, lags, errors };
+}
+
+function job(key: string, everyMs: number, run: (signal: AbortSignal) => Promise<void>, spread = false): Job {
+  return { key, probe: key.split('|')[0]!, schedule: { everyMs }, spread, run };
+}
+
+let active: Scheduler | undefined;
+afterEach(async () => {
+  await active?.stop();
+  active = undefined;
+});
+
+describe('phase spread', () => {
+  it('is stable for a (node, target) pair and differs between nodes', () => {
+    expect(phaseOffset('node-a', 'dns|udp://x', 10_000)).toBe(phaseOffset('node-a', 'dns|udp://x', 10_000));
+    const offsets = new Set(Array.from({ length: 200 }, (_, i) => phaseOffset(`node-${i}`, 'dns|udp://x', 10_000)));
+    // 200 nodes over a 10 s window: far from all landing in the same second.
+    const seconds = new Set([...offsets].map((o) => Math.floor(o / 1000)));
+    expect(seconds.size).toBe(10);
+    expect(Math.max(...offsets)).toBeLessThan(10_000);
+  });
+
+  it('puts the next slot on the offset grid, never in the past', () => {
+    expect(nextSlot(10_000, 1000, 250)).toBe(10_250);
+    expect(nextSlot(10_250, 1000, 250)).toBe(10_250);
+    expect(nextSlot(10_251, 1000, 250)).toBe(11_250);
+  });
+});
+
+describe('Scheduler', () => {
+  it('runs a new job at once, then on its interval', async () => {
+    const h = harness();
+    active = h.scheduler;
+    let runs = 0;
+    h.scheduler.reconcile([job('p|a', 100, async () => void runs++)]);
+    await sleep(20);
+    expect(runs).toBe(1); // first run right away: a new node reports within seconds
+    await sleep(560);
+    expect(runs).toBeGreaterThanOrEqual(5);
+    expect(runs).toBeLessThanOrEqual(8);
+  });
+
+  it('skips and counts a run whose previous run of the same target is still going', async () => {
+    const h = harness();
+    active = h.scheduler;
+    let runs = 0;
+    h.scheduler.reconcile([job('p|slow', 50, async () => void (runs++, await sleep(180)))]);
+    await sleep(400);
+    expect(h.skipped.filter((r) => r === 'overlap').length).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(3);
+  });
+
+  it('never runs more than the concurrency bound at once', async () => {
+    const h = harness(2);
+    active = h.scheduler;
+    let inFlight = 0;
+    let peak = 0;
+    const work = async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await sleep(40);
+      inFlight--;
+    };
+    h.scheduler.reconcile(Array.from({ length: 8 }, (_, i) => job(`p|t${i}`, 10_000, work)));
+    await sleep(250);
+    expect(peak).toBe(2);
+    // Queued runs report how late they started.
+    expect(Math.max(...h.lags)).toBeGreaterThan(0.1);
+  });
+
+  it('aborts in-flight runs on stop and settles promptly', async () => {
+    const h = harness();
+    let aborted = false;
+    h.scheduler.reconcile([
+      job('p|hang', 1000, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((aborted = true), resolve())))),
+    ]);
+    await sleep(20);
+    const started = performance.now();
+    await h.scheduler.stop();
+    expect(aborted).toBe(true);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('reconcile keeps unchanged jobs, starts new ones and reports removed keys', async () => {
+    const h = harness();
+    active = h.scheduler;
+    const counts: Record<string, number> = {};
+    const counting = (key: string) => job(key, 10_000, async () => void (counts[key] = (counts[key] ?? 0) + 1));
+    h.scheduler.reconcile([counting('p|a'), counting('p|b')]);
+    await sleep(20);
+    const removed = h.scheduler.reconcile([counting('p|a'), counting('p|c')]);
+    await sleep(20);
+    expect(removed).toEqual(['p|b']);
+    expect(counts).toEqual({ 'p|a': 1, 'p|b': 1, 'p|c': 1 }); // p|a was not restarted
+  });
+
+  it('drives cron schedules with a seconds field', async () => {
+    const h = harness();
+    active = h.scheduler;
+    let runs = 0;
+    h.scheduler.reconcile([{ key: 'c|x', probe: 'c', schedule: { cron: '* * * * * *' }, spread: false, run: async () => void runs++ }]);
+    await sleep(2300);
+    // One immediate run plus one per second.
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(4);
+  });
+
+  it('contains a job that breaks the contract by throwing', async () => {
+    const h = harness();
+    active = h.scheduler;
+    h.scheduler.reconcile([job('p|bad', 10_000, async () => { throw new Error('bug'); })]);
+    await sleep(20);
+    expect(h.errors).toHaveLength(1);
+  });
+});
