@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one command that runs every netprobe test on a fresh Debian machine:
+# installs the Debian packages the tests use (real DNS servers, nftables,
+# iputils, Prometheus + promtool, blackbox_exporter, dnsperf) and the npm
+# packages (Node 26 LTS comes from the `node` npm package), builds the ICMP
+# addon, then runs typecheck and every vitest file, lab tests included.
+# Lab tests need root; with CI=true a lab test that cannot run fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  dnsmasq-base unbound nftables iproute2 iputils-ping tcpdump bind9-dnsutils
+  prometheus prometheus-blackbox-exporter dnsperf
+  python3 make g++
+)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test-all: missing Debian packages (${missing[*]}) and not root: install them first" >&2
+    exit 1
+  fi
+  echo "test-all: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's packages may start services on install; the tests start their own.
+for svc in prometheus prometheus-blackbox-exporter unbound dnsmasq; do
+  (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
+done
+
+echo "test-all: npm ci"
+npm ci --no-audit --no-fund
+
+echo "test-all: node $(npx node --version)"
+npm test
