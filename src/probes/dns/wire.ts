@@ -1,0 +1,184 @@
+// DNS message helpers shared by the UDP and TCP exchanges: query encoding,
+// random ids, response validation and answer formatting. dns-packet does the
+// encoding and decoding; the header and question checks below run on the raw
+// bytes first so a spoofed or stray datagram costs almost nothing.
+import { getRandomValues } from 'node:crypto';
+import { isIP, SocketAddress } from 'node:net';
+import { decode, encode, RECURSION_DESIRED, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
+import type { DnsOutcome, MismatchReason } from './types.ts';
+
+const HEADER_BYTES = 12;
+const QR_BIT = 0x8000;
+export const TC_BIT = 0x0200;
+
+/** One query as it goes on the wire, plus what a matching answer must echo. */
+export interface WireQuery {
+  id: number;
+  name: string;
+  qtype: string;
+  /** Whole encoded message; bytes HEADER_BYTES.. are the question section. */
+  message: Buffer;
+}
+
+// Ids come from the CSPRNG in batches: crypto.randomInt per query would cost
+// more than the rest of the encoding.
+const idPool = new Uint16Array(512);
+let idNext = idPool.length;
+
+export function randomId(): number {
+  if (idNext === idPool.length) {
+    getRandomValues(idPool);
+    idNext = 0;
+  }
+  return idPool[idNext++]!;
+}
+
+/** A random id different from every id in `taken` (concurrent queries on one socket). */
+export function freshId(taken: readonly { id: number }[]): number {
+  for (;;) {
+    const id = randomId();
+    if (!taken.some((q) => q.id === id)) return id;
+  }
+}
+
+export function encodeQuery(id: number, name: string, qtype: string): WireQuery {
+  const message = encode({
+    id,
+    type: 'query',
+    flags: RECURSION_DESIRED,
+    questions: [{ name, type: qtype as RecordType, class: 'IN' }],
+  });
+  return { id, name, qtype, message };
+}
+
+/** Same query under a new id (a retry from a fresh socket is a fresh resolver query). */
+export function withId(query: WireQuery, id: number): WireQuery {
+  const message = Buffer.from(query.message);
+  message.writeUInt16BE(id, 0);
+  return { id, name: query.name, qtype: query.qtype, message };
+}
+
+/** Throws a setup error for names no resolver would send (empty labels, > 63-byte labels, > 253 bytes). */
+export function checkName(name: string): void {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare.length === 0 || Buffer.byteLength(bare) > 253) throw new Error(`invalid DNS name "${name}": length must be 1-253`);
+  for (const label of bare.split('.')) {
+    const bytes = Buffer.byteLength(label);
+    if (bytes === 0 || bytes > 63) throw new Error(`invalid DNS name "${name}": every label must be 1-63 bytes`);
+  }
+}
+
+export interface Matched {
+  index: number;
+  packet: DecodedPacket;
+}
+
+/**
+ * Finds which outstanding query `msg` answers. Returns the reason it answers
+ * none of them otherwise. The source address is checked by the caller (UDP
+ * only). Order of checks: length, QR bit, id, question, full decode.
+ */
+export function matchResponse(msg: Buffer, pending: readonly (WireQuery | undefined)[]): Matched | MismatchReason {
+  if (msg.length < HEADER_BYTES) return 'undecodable';
+  const flags = msg.readUInt16BE(2);
+  if ((flags & QR_BIT) === 0) return 'not_response';
+  const id = msg.readUInt16BE(0);
+  let index = -1;
+  for (let i = 0; i < pending.length; i++) {
+    if (pending[i]?.id === id) {
+      index = i;
+      break;
+    }
+  }
+  if (index < 0) return 'wrong_id';
+  const query = pending[index]!;
+  const fastMatch = msg.readUInt16BE(4) === 1 && sameQuestionBytes(msg, query.message);
+  let packet: DecodedPacket;
+  try {
+    packet = decode(msg);
+  } catch {
+    return fastMatch ? 'undecodable' : 'wrong_question';
+  }
+  if (!fastMatch && !sameQuestion(packet, query)) return 'wrong_question';
+  return { index, packet };
+}
+
+// The common case: the server echoed our question byte for byte, apart from
+// letter case (0x20-bit randomisation style servers may flip it).
+function sameQuestionBytes(msg: Buffer, query: Buffer): boolean {
+  const end = query.length;
+  if (msg.length < end) return false;
+  for (let i = HEADER_BYTES; i < end; i++) {
+    const a = msg[i]!;
+    const b = query[i]!;
+    if (a !== b && (a | 0x20) !== (b | 0x20)) return false;
+    // Only letters may differ by case; 0x20 also links e.g. '@' and '`'.
+    if (a !== b && !((a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a)) return false;
+  }
+  return true;
+}
+
+// Slow path: compressed or otherwise differently encoded question.
+function sameQuestion(packet: DecodedPacket, query: WireQuery): boolean {
+  const q = packet.questions?.[0];
+  if (packet.questions?.length !== 1 || !q) return false;
+  return (
+    q.type === query.qtype &&
+    (q.class ?? 'IN') === 'IN' &&
+    q.name.replace(/\.$/, '').toLowerCase() === query.name.replace(/\.$/, '').toLowerCase()
+  );
+}
+
+export function outcomeOfRcode(flags: number): DnsOutcome {
+  switch (flags & 0x000f) {
+    case 0:
+      return 'success';
+    case 3:
+      return 'nxdomain';
+    case 5:
+      return 'refused';
+    // SERVFAIL and everything else (FORMERR, NOTIMP, YXDOMAIN...): the server
+    // answered without resolving the name, which is what servfail stands for
+    // here; the real rcode is kept in DnsQueryResult.rcode.
+    default:
+      return 'servfail';
+  }
+}
+
+export function isTruncated(msg: Buffer): boolean {
+  return (msg.readUInt16BE(2) & TC_BIT) !== 0;
+}
+
+/** Answers as text: records of the asked type as their value, others (CNAME chain) as "TYPE value". */
+export function formatAnswers(packet: DecodedPacket, qtype: string): string[] {
+  const answers = packet.answers ?? [];
+  const out = new Array<string>(answers.length);
+  for (let i = 0; i < answers.length; i++) {
+    const a = answers[i]!;
+    const value = formatData(a);
+    out[i] = a.type === qtype ? value : `${a.type} ${value}`;
+  }
+  return out;
+}
+
+function formatData(a: Answer): string {
+  const data = (a as { data?: unknown }).data;
+  if (typeof data === 'string') return data;
+  if (Buffer.isBuffer(data)) return data.toString();
+  if (Array.isArray(data)) return data.map((d) => (Buffer.isBuffer(d) ? d.toString() : String(d))).join('');
+  if (data && typeof data === 'object') return Object.values(data).map(String).join(' ');
+  return String(data);
+}
+
+const canonical = new Map<string, string>();
+
+/** The address as the kernel reports it in rinfo (IPv6 compressed, lower case). */
+export function canonicalAddress(host: string): string {
+  if (isIP(host) !== 6) return host;
+  let c = canonical.get(host);
+  if (c === undefined) {
+    c = new SocketAddress({ address: host, family: 'ipv6' }).address;
+    if (canonical.size < 1024) canonical.set(host, c);
+  }
+  return c;
+}
