@@ -1,0 +1,82 @@
+// Config schema of `kind: tcp` probes and its expansion into targets and
+// options. Defaults live in the schema (count 3, interval 1s, timeout 2s).
+import { z } from 'zod';
+import { baseProbeShape, duration, parseHostPort, positiveDuration } from '../../config/common.ts';
+import type { TcpOptions, TcpTarget } from './types.ts';
+
+const ADDRESS_MESSAGE = (text: string) => `expected HOST:PORT with a port from 1 to 65535, got "${text}"`;
+const NODE_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+// The union only tells the two shapes apart; the address is checked after it
+// so a bad "HOST:PORT" gets its own message rather than zod's "Invalid input".
+const targetEntry = z
+  .union([
+    z.string(),
+    z.strictObject({
+      address: z.string(),
+      /** Node the target lives on (`target_node` label), when known. */
+      node: z.string().optional(),
+    }),
+  ])
+  .transform((entry, ctx) => {
+    const { address, node } = typeof entry === 'string' ? { address: entry, node: undefined } : entry;
+    const parsed = parseHostPort(address.trim(), 0);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: ADDRESS_MESSAGE(address) });
+      return z.NEVER;
+    }
+    if (node !== undefined && !NODE_RE.test(node)) {
+      ctx.addIssue({ code: 'custom', message: `must be a Kubernetes node name (lowercase a-z, 0-9, "-", "."), got "${node}"` });
+      return z.NEVER;
+    }
+    return { ...parsed, node: node ?? '' };
+  });
+
+export const tcpProbeSchema = z
+  .strictObject({
+    ...baseProbeShape,
+    kind: z.literal('tcp'),
+    /** "HOST:PORT" strings, or { address: "HOST:PORT", node } objects. */
+    targets: z.array(targetEntry).min(1, 'at least one target is required'),
+    /** Connects per run (paping -c). */
+    count: z.number().int().min(1).max(1000).default(3),
+    /** Time between connect starts within a run; "0s" = back-to-back. */
+    interval: duration.default(1000),
+    /** Give up on one connect after this long. */
+    timeout: positiveDuration.default(2000),
+    /** `target_kind` label of these targets (static, service_vip, endpoint, peer, loopback...). */
+    targetKind: z.string().regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"').default('static'),
+  })
+  .superRefine((probe, ctx) => {
+    const seen = new Set<string>();
+    probe.targets.forEach((t, i) => {
+      const label = targetLabel(t.host, t.port);
+      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['targets', i], message: `duplicate target "${label}"` });
+      seen.add(label);
+    });
+  });
+
+export type TcpProbeConfig = z.output<typeof tcpProbeSchema>;
+
+/** The `target` label: host:port, IPv6 hosts in brackets. */
+export function targetLabel(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function tcpTarget(host: string, port: number, kind = 'static', node = ''): TcpTarget {
+  const label = targetLabel(host, port);
+  return { id: `tcp://${label}`, label, kind, node, host, port };
+}
+
+export function tcpTargets(config: TcpProbeConfig): TcpTarget[] {
+  return config.targets.map((t) => tcpTarget(t.host, t.port, config.targetKind, t.node));
+}
+
+export function tcpOptions(config: TcpProbeConfig): TcpOptions {
+  return { count: config.count, intervalMs: config.interval, timeoutMs: config.timeout };
+}
+
+/** Worst case of one run: every connect waits its full timeout, plus slack. */
+export function tcpDeadlineMs(options: TcpOptions): number {
+  return (options.count - 1) * options.intervalMs + options.count * options.timeoutMs + 1000;
+}

@@ -1,0 +1,132 @@
+// Paping-style TCP connect checks with node:net: `count` connects, one every
+// `interval`, each timed from the connect attempt to established and closed
+// at once without sending data. Network failures are results, never throws.
+import net from 'node:net';
+import type { Clock, ProbeContext, ProbeFn } from '../types.ts';
+import type { TcpConnectResult, TcpOptions, TcpOutcome, TcpResult, TcpTarget } from './types.ts';
+
+/** errno -> outcome; anything not listed is `error` with the errno kept in `detail`. */
+const OUTCOME_BY_ERRNO: Record<string, TcpOutcome> = {
+  ECONNREFUSED: 'refused',
+  EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable',
+  // The kernel gave up on SYN retries before our own timer did (very long timeouts).
+  ETIMEDOUT: 'timeout',
+};
+
+export const runTcp: ProbeFn<TcpTarget, TcpOptions, TcpResult> = async (target, options, ctx) => {
+  if (!Number.isInteger(options.count) || options.count < 1) {
+    throw new RangeError(`tcp: count must be a whole number of at least 1, got ${options.count}`);
+  }
+  if (!(options.timeoutMs > 0) || !(options.intervalMs >= 0)) {
+    throw new RangeError(`tcp: timeout must be > 0 and interval >= 0 (got ${options.timeoutMs} ms, ${options.intervalMs} ms)`);
+  }
+  const { clock, signal } = ctx;
+  const started = clock.now();
+  const connects: TcpConnectResult[] = [];
+  for (let seq = 1; seq <= options.count && !signal.aborted; seq++) {
+    if (seq > 1) {
+      // Starts are paced from the run's start, so a slow connect does not push
+      // every later one back; one that overran its slot starts at once.
+      await sleep(started + (seq - 1) * options.intervalMs - clock.now(), signal);
+      if (signal.aborted) break;
+    }
+    const result = await connectOnce(target, seq, options.timeoutMs, ctx);
+    if (result) connects.push(result);
+  }
+  return summarizeRun(connects, signal.aborted, (clock.now() - started) / 1000);
+};
+
+/** Aggregates per-connect results into the run result. */
+export function summarizeRun(connects: TcpConnectResult[], aborted: boolean, durationSeconds: number): TcpResult {
+  const counts: Record<TcpOutcome, number> = { connected: 0, refused: 0, timeout: 0, unreachable: 0, error: 0 };
+  for (const c of connects) counts[c.outcome]++;
+  const count = connects.length;
+  return {
+    count,
+    ...counts,
+    connectSeconds: connects.filter((c) => c.outcome === 'connected').map((c) => c.seconds),
+    lossRatio: count === 0 ? 0 : (count - counts.connected) / count,
+    connects,
+    aborted,
+    durationSeconds,
+  };
+}
+
+/**
+ * One connect. Resolves once the socket is fully closed (no handle outlives
+ * the call); resolves undefined when the signal interrupted it, since an
+ * aborted connect says nothing about the network.
+ */
+export function connectOnce(
+  target: Pick<TcpTarget, 'host' | 'port'>,
+  seq: number,
+  timeoutMs: number,
+  ctx: ProbeContext,
+): Promise<TcpConnectResult | undefined> {
+  const { clock, signal } = ctx;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let start = clock.now();
+    let address = '';
+    let settled: TcpConnectResult | undefined;
+    let done = false;
+    const socket = new net.Socket();
+
+    const finish = (outcome: TcpOutcome | undefined, detail?: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (outcome) {
+        settled = { seq, outcome, seconds: elapsed(clock, start), address };
+        if (detail !== undefined) settled.detail = detail;
+      }
+      socket.destroy();
+    };
+    const onAbort = (): void => finish(undefined);
+
+    // Lookup time is not connect time: restart the clock at each attempt
+    // (several with happy eyeballs) so `seconds` covers SYN -> established.
+    socket.on('connectionAttempt', (ip: string) => {
+      address = ip;
+      start = clock.now();
+    });
+    socket.once('connect', () => finish('connected'));
+    socket.on('error', (err: NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] }) => {
+      const code = err.code ?? err.errors?.[0]?.code ?? 'UNKNOWN';
+      finish(OUTCOME_BY_ERRNO[code] ?? 'error', code);
+    });
+    socket.once('close', () => {
+      // An error emits 'error' before 'close'; a close without either means we destroyed it.
+      finish('error', 'ECLOSED');
+      resolve(settled);
+    });
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      socket.connect({ host: target.host, port: target.port });
+    } catch (err) {
+      // Only argument errors throw here (a bad port); still a result, not a crash.
+      finish('error', (err as NodeJS.ErrnoException).code ?? 'EINVAL');
+    }
+  });
+}
+
+function elapsed(clock: Clock, start: number): number {
+  return Math.max(0, clock.now() - start) / 1000;
+}
+
+/** Waits `ms` (nothing if <= 0); returns early, without throwing, when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
