@@ -1,0 +1,79 @@
+// The top-level `kubernetes:` block of the config file, and the references
+// probes use to name discovered targets:
+//
+//   kubernetes:
+//     dnsService: kube-system/kube-dns     # cluster DNS Service (VIP + CoreDNS pods)
+//     peerService: netprobe-peers          # netprobe's headless Service (namespace: $POD_NAMESPACE)
+//     peers: 8                             # k: observers per node
+//   probes:
+//     - { name: dns-vip, kind: dns, servers: [kubernetes:dns-service], names: [...] }
+//     - { name: dns-pods, kind: dns, servers: [kubernetes:dns-endpoints], names: [...] }
+//     - { name: peers-tcp, kind: tcp, targets: [kubernetes:peers], port: 9810 }
+import { z } from 'zod';
+import { positiveDuration } from '../../config/common.ts';
+
+/** What a probe may list among its servers / targets to get discovered ones. */
+export const DISCOVERY_REFS = {
+  'kubernetes:dns-service': 'dnsService',
+  'kubernetes:dns-endpoints': 'dnsEndpoints',
+  'kubernetes:peers': 'peers',
+} as const;
+export type DiscoveryRef = keyof typeof DISCOVERY_REFS;
+export type DiscoverySourceName = (typeof DISCOVERY_REFS)[DiscoveryRef];
+
+export function isDiscoveryRef(text: string): text is DiscoveryRef {
+  return Object.hasOwn(DISCOVERY_REFS, text);
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** "namespace/name", or "name" (namespace filled in later from $POD_NAMESPACE). */
+const objectRef = z.string().refine(
+  (text) => {
+    const parts = text.split('/');
+    return parts.length <= 2 && parts.every((p) => NAME.test(p));
+  },
+  { message: 'expected NAMESPACE/NAME or NAME (lowercase DNS labels)' },
+);
+
+export const kubernetesSchema = z.strictObject({
+  /** Turn discovery off without deleting the block. */
+  enabled: z.boolean().default(true),
+  /** auto: in-cluster when KUBERNETES_SERVICE_HOST is set, else the kubeconfig. */
+  connection: z.enum(['auto', 'in-cluster', 'kubeconfig']).default('auto'),
+  /** Kubeconfig path; default $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig: z.string().min(1).optional(),
+  /** Kubeconfig context; default its current-context. */
+  context: z.string().min(1).optional(),
+  dnsService: objectRef.default('kube-system/kube-dns'),
+  peerService: objectRef.default('netprobe-peers'),
+  /** Namespace for refs without one; default $POD_NAMESPACE, else "netprobe". */
+  namespace: z.string().regex(NAME).optional(),
+  /** The Node this pod runs on; default the top-level sourceNode / $NODE_NAME. */
+  nodeName: z.string().min(1).max(253).optional(),
+  /** k: each node is probed by this many others (rendezvous hashing). */
+  peers: z.number().int().min(1).max(100).default(8),
+  /** Least peers a pod probes even if few nodes elect it; default ceil(peers / 2). */
+  minPeers: z.number().int().min(0).max(100).optional(),
+  /** Cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS). */
+  resolvConf: z.string().default('/etc/resolv.conf'),
+  /** Server-side length of one watch before it is renewed. */
+  watchTimeout: positiveDuration.prefault('5m'),
+  /** Longest silence tolerated on a watch (bookmarks come about every minute). */
+  watchIdleTimeout: positiveDuration.prefault('150s'),
+  requestTimeout: positiveDuration.prefault('10s'),
+  backoff: z
+    .strictObject({
+      initial: positiveDuration.prefault('1s'),
+      max: positiveDuration.prefault('30s'),
+    })
+    .prefault({}),
+});
+
+export type KubernetesConfig = z.output<typeof kubernetesSchema>;
+
+/** Splits "ns/name" or "name" with the given default namespace. */
+export function splitRef(ref: string, defaultNamespace: string): { namespace: string; name: string } {
+  const [a, b] = ref.split('/');
+  return b === undefined ? { namespace: defaultNamespace, name: a! } : { namespace: a!, name: b };
+}
