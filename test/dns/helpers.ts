@@ -1,0 +1,33 @@
+// Shared bits of the DNS tests: default options, a context, handle counting.
+import { runDns } from '../../src/probes/dns/run.ts';
+import type { DnsOptions, DnsResult, DnsTarget } from '../../src/probes/dns/types.ts';
+import { systemClock } from '../../src/probes/types.ts';
+
+export function options(overrides: Partial<DnsOptions> = {}): DnsOptions {
+  return {
+    transport: 'udp',
+    mode: 'parallel',
+    qtypes: ['A', 'AAAA'],
+    timeoutMs: 1000,
+    attempts: 2,
+    tcpFallback: true,
+    search: [],
+    ndots: 1,
+    ...overrides,
+  };
+}
+
+export function target(port: number, name: string, host = '127.0.0.1'): DnsTarget {
+  return { id: `udp://${host}:${port}/${name}`, label: `${host}:${port}`, kind: 'static', node: '', server: { host, port }, name, nameClass: 'other' };
+}
+
+export function lookup(port: number, name: string, overrides: Partial<DnsOptions> = {}, signal = new AbortController().signal): Promise<DnsResult> {
+  return runDns(target(port, name), options(overrides), { signal, clock: systemClock });
+}
+
+/** Open sockets and timers of this process (what a leak would leave behind). */
+export function openHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}

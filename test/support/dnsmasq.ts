@@ -1,0 +1,161 @@
+// A real DNS server for tests and benches: Debian's dnsmasq on 127.0.0.1, a
+// free port, UDP and TCP, answering only from local records (it never
+// forwards: --no-resolv and no upstream servers). Usage:
+//
+//   const dns = await startDnsmasq();          // default zone below
+//   ... query 127.0.0.1:dns.port ...
+//   await dns.stop();
+//
+// Default records (zone netprobe.test and cluster.local, both local-only, so
+// unknown names there are NXDOMAIN and names elsewhere are REFUSED):
+//   a.netprobe.test        A 192.0.2.1, AAAA 2001:db8::1
+//   v4only.netprobe.test   A 192.0.2.2 (AAAA: NODATA)
+//   alias.netprobe.test    CNAME a.netprobe.test
+//   big.netprobe.test      TXT, 4 strings of 200 bytes (> 512: truncated over UDP)
+//   kubernetes.default.svc.cluster.local  A 198.18.0.1
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode, encode } from 'dns-packet';
+
+export const DNSMASQ = '/usr/sbin/dnsmasq';
+export const BIG_TXT_STRINGS = ['a', 'b', 'c', 'd'].map((c) => c.repeat(200));
+
+export interface DnsmasqOptions {
+  /** Extra dnsmasq arguments (e.g. more --host-record=...). */
+  extraArgs?: string[];
+  /** Replace the default records entirely. */
+  noDefaultRecords?: boolean;
+}
+
+export interface Dnsmasq {
+  host: '127.0.0.1';
+  port: number;
+  pid: number;
+  /** Sends SIGTERM and waits for exit (SIGKILL after 3 s); idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_RECORDS = [
+  '--local=/netprobe.test/',
+  '--local=/cluster.local/',
+  '--host-record=a.netprobe.test,192.0.2.1,2001:db8::1',
+  '--host-record=v4only.netprobe.test,192.0.2.2',
+  '--cname=alias.netprobe.test,a.netprobe.test',
+  `--txt-record=big.netprobe.test,${BIG_TXT_STRINGS.join(',')}`,
+  '--host-record=kubernetes.default.svc.cluster.local,198.18.0.1',
+];
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmasq> {
+  if (!existsSync(DNSMASQ)) throw new Error(`${DNSMASQ} not found: install the Debian package dnsmasq (the test command does)`);
+  let lastError: Error | undefined;
+  // A port free a moment ago can be taken by a parallel test file: retry.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    try {
+      return await launch(port, options);
+    } catch (error) {
+      lastError = error as Error;
+    }
+  }
+  throw lastError ?? new Error('dnsmasq did not start');
+}
+
+async function launch(port: number, options: DnsmasqOptions): Promise<Dnsmasq> {
+  const dir = mkdtempSync(join(tmpdir(), 'netprobe-dnsmasq-'));
+  const args = [
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    `--port=${port}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--log-facility=-',
+    ...(process.getuid?.() === 0 ? ['--user=root', '--group=root'] : []),
+    ...(options.noDefaultRecords ? [] : DEFAULT_RECORDS),
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(DNSMASQ, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (stderr.length < 10_000) stderr += chunk.toString();
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      exited = true;
+      running.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exit;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`dnsmasq exited at start: ${stderr.trim()}`);
+    if (await answers(port)) return { host: '127.0.0.1', port, pid: child.pid!, stop };
+  }
+  await stop();
+  throw new Error(`dnsmasq did not answer on 127.0.0.1:${port} within 5 s: ${stderr.trim()}`);
+}
+
+/** One readiness query (100 ms budget); true once dnsmasq answers anything. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 100);
+    socket.on('error', () => done(false));
+    socket.on('message', (msg) => {
+      try {
+        done(decode(msg).id === 4242);
+      } catch {
+        done(false);
+      }
+    });
+    socket.send(encode({ id: 4242, type: 'query', questions: [{ name: 'ready.netprobe.test', type: 'A' }] }), port, '127.0.0.1');
+  });
+}
+
+/** A port free on 127.0.0.1 for both TCP and UDP at the time of the call. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no port free for both TCP and UDP on 127.0.0.1 after 20 tries');
+}
