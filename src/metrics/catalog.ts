@@ -152,6 +152,36 @@ export const INSTRUMENTS = {
     unit: 's',
     labels: [],
   },
+  nodeReady: {
+    name: 'netprobe_node_ready',
+    type: 'gauge',
+    help: '1 while the Ready condition of the node this probe pod runs on is True (from the Node object).',
+    labels: [],
+  },
+  nodeInfo: {
+    name: 'netprobe_node_info',
+    type: 'gauge',
+    help: 'Always 1; the zone label of the node this probe pod runs on.',
+    labels: ['zone'],
+  },
+  peerReady: {
+    name: 'netprobe_peer_ready',
+    type: 'gauge',
+    help: 'Readiness of each peer pod this pod probes (EndpointSlice serving condition); not-ready peers are still probed.',
+    labels: ['target', 'target_node'],
+  },
+  discoveryErrors: {
+    name: 'netprobe_discovery_errors_total',
+    type: 'counter',
+    help: 'Failed Kubernetes API lists and watches, by watched resource and reason; the last known targets stay probed meanwhile.',
+    labels: ['resource', 'reason'],
+  },
+  discoveryWatching: {
+    name: 'netprobe_discovery_watching',
+    type: 'gauge',
+    help: '1 while the watch of this resource is open, 0 while it is retrying (targets are then the last known ones).',
+    labels: ['resource'],
+  },
   targets: {
     name: 'netprobe_targets',
     type: 'gauge',
