@@ -44,6 +44,7 @@ export interface DiscoveryDeps {
 }
 
 export type DiscoveryErrorListener = (resource: DiscoveryResource, reason: DiscoveryErrorReason) => void;
+export type DiscoveryWatchListener = (resource: DiscoveryResource, watching: boolean) => void;
 
 export interface Discovery {
   dnsService: TargetSource<DiscoveredDnsServer>;
@@ -55,6 +56,8 @@ export interface Discovery {
   /** This pod's Node: zero or one entry. */
   node: TargetSource<NodeInfo>;
   onError(listener: DiscoveryErrorListener): () => void;
+  /** Watch streams opening (true) and lost (false), per resource. */
+  onWatching(listener: DiscoveryWatchListener): () => void;
   /** Resolves true once every watch has listed, false if `timeoutMs` passes first. */
   synced(timeoutMs: number): Promise<boolean>;
   status(): ReflectorStatus[];
@@ -70,9 +73,13 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
     pageSize: options.pageSize ?? 500,
   });
   const errorListeners = new Set<DiscoveryErrorListener>();
+  const watchListeners = new Set<DiscoveryWatchListener>();
   const hooks = {
     onError: (resource: string, reason: DiscoveryErrorReason) => {
       for (const l of [...errorListeners]) l(resource as DiscoveryResource, reason);
+    },
+    onWatching: (resource: string, watching: boolean) => {
+      for (const l of [...watchListeners]) l(resource as DiscoveryResource, watching);
     },
     ...(deps.log ? { log: deps.log } : {}),
     ...(deps.random ? { random: deps.random } : {}),
@@ -133,6 +140,10 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
     onError(listener) {
       errorListeners.add(listener);
       return () => errorListeners.delete(listener);
+    },
+    onWatching(listener) {
+      watchListeners.add(listener);
+      return () => watchListeners.delete(listener);
     },
     async synced(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;

@@ -28,6 +28,8 @@ export interface ReflectorOptions {
 
 export interface ReflectorHooks {
   onError?(resource: string, reason: DiscoveryErrorReason, error: DiscoveryError): void;
+  /** The watch stream opened (true) or was lost (false). */
+  onWatching?(resource: string, watching: boolean): void;
   log?(message: string): void;
   /** [0, 1) for jitter; injected for tests. */
   random?(): number;
@@ -109,7 +111,7 @@ export class Reflector {
       } catch (error) {
         if (signal.aborted) break;
         const e = classify(error, this.options.path);
-        this.#status.watching = false;
+        this.#setWatching(false);
         this.#status.lastError = e.reason;
         this.#status.consecutiveFailures++;
         this.#hooks.onError?.(this.options.resource, e.reason, e);
@@ -125,7 +127,7 @@ export class Reflector {
         await this.#sleep(backoffDelay(this.#status.consecutiveFailures, this.options.backoff, this.#hooks.random), signal);
       }
     }
-    this.#status.watching = false;
+    this.#setWatching(false);
   }
 
   async #list(resourceVersion: '0' | '', signal: AbortSignal): Promise<void> {
@@ -154,7 +156,7 @@ export class Reflector {
     for await (const event of events) {
       if (!opened) {
         opened = true;
-        this.#status.watching = true;
+        this.#setWatching(true);
       }
       const rv = event.object?.metadata?.resourceVersion;
       switch (event.type) {
@@ -182,11 +184,17 @@ export class Reflector {
       if (event.type !== 'BOOKMARK') this.#emit();
     }
     // Clean end (the server's timeoutSeconds): resume from the last version.
-    this.#status.watching = false;
+    this.#setWatching(false);
     this.#status.consecutiveFailures = 0;
     // A stream that closes at once with nothing in it (a proxy, a restarting
     // server) must not turn this loop into a busy one.
     if (!opened && Date.now() - startedAt < 1000) await this.#sleep(this.options.backoff.initialMs, signal);
+  }
+
+  #setWatching(watching: boolean): void {
+    if (this.#status.watching === watching) return;
+    this.#status.watching = watching;
+    this.#hooks.onWatching?.(this.options.resource, watching);
   }
 
   #emit(): void {
