@@ -1,7 +1,7 @@
 // Reads a YAML config file, validates it against the schema and reports every
 // problem as "FILE:LINE:COL: key.path: what is wrong".
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
@@ -27,12 +27,12 @@ export function loadConfigFile(file: string): Config {
 
 export function parseConfig(text: string, file: string): Config {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`;
+        return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
       }),
     );
   }
@@ -49,10 +49,25 @@ export function parseConfig(text: string, file: string): Config {
     const pos = lines.linePos(node.range[0]);
     return `:${pos.line}:${pos.col}`;
   };
-  throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, where)));
+  // An unknown key is reported at the key itself, not at its value.
+  const whereKey = (path: PropertyKey[]): string => {
+    const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
+    if (!isMap(parent)) return '';
+    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+    const range = isScalar(pair?.key) ? pair.key.range : undefined;
+    if (!range) return '';
+    const pos = lines.linePos(range[0]);
+    return `:${pos.line}:${pos.col}`;
+  };
+  throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, where, whereKey)));
 }
 
-function formatIssue(file: string, issue: z.core.$ZodIssue, where: (path: PropertyKey[]) => string): string {
+function formatIssue(
+  file: string,
+  issue: z.core.$ZodIssue,
+  where: (path: PropertyKey[]) => string,
+  whereKey: (path: PropertyKey[]) => string,
+): string {
   let path = issue.path;
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
@@ -63,10 +78,15 @@ function formatIssue(file: string, issue: z.core.$ZodIssue, where: (path: Proper
     message = `unknown probe kind; expected one of ${kindList()}`;
   } else if (issue.code === 'invalid_type' && message.endsWith('received undefined')) {
     message = 'required key is missing';
+  } else if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const word = issue.code === 'too_small' ? 'at least' : 'at most';
+    const unit = issue.origin === 'array' ? ` item${bound === 1 ? '' : 's'}` : issue.origin === 'string' ? ' characters' : '';
+    message = message.startsWith('Too') ? `expected ${word} ${String(bound)}${unit}` : message;
   } else {
-    message = message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+    message = message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '').replaceAll('"|"', '", "');
   }
-  const at = where(path) || where(path.slice(0, -1));
+  const at = (issue.code === 'unrecognized_keys' ? whereKey(path) : where(path)) || where(path.slice(0, -1));
   return `${file}${at}: ${formatPath(path) || '(top level)'}: ${message}`;
 }
 

@@ -2,7 +2,7 @@
 // by its own kind's schema (see src/probes/<kind>/config.ts).
 import cron from 'node-cron';
 import { z } from 'zod';
-import { KIND_SCHEMAS } from '../probes/registry.ts';
+import { KIND_SCHEMAS } from '../probes/schemas.ts';
 import { duration, hostPort } from './common.ts';
 
 export const EMBEDDED_FAULTS = ['none', 'conntrack-race'] as const;

@@ -43,6 +43,3 @@ export type AnyKindDef = ProbeKindDef<any, any, any, any>;
 export const KINDS: Record<string, AnyKindDef> = {
   dns,
 };
-
-/** The per-kind config schemas, for the config loader's discriminated union. */
-export const KIND_SCHEMAS = [dnsProbeSchema] as const;
