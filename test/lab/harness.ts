@@ -1,0 +1,51 @@
+// The network-namespace lab: a typed API over iproute2 and nftables that builds
+// the cluster failure modes of DESIGN §7 (see docs/lab.md). Typical use:
+//
+//   import { Lab, requireLab, buildServiceVipLab } from './harness.ts';
+//   const labAvailable = requireLab({ commands: ['dnsmasq'] }); // throws when CI=true and the lab cannot run
+//   describe.skipIf(!labAvailable)('...', () => {
+//     let lab: Lab;
+//     beforeAll(async () => { lab = await Lab.create(import.meta.url); vip = await buildServiceVipLab(lab); });
+//     afterAll(async () => { await lab?.destroy(); });
+//   });
+export { requireLab, labUnavailableReasons, type LabRequirements } from './harness/require.ts';
+export { Lab, type NamespaceRef, type VethEnd, type VethPair } from './harness/lab.ts';
+export { run, inNamespace, LabProcess, LabCommandError, type RunOptions, type RunResult } from './harness/exec.ts';
+export { clearLeftovers, fileStem, fileTag, runStem, LINK_NAME_MAX } from './harness/names.ts';
+export {
+  buildServiceVipLab,
+  startDnsServer,
+  vipDnatRuleset,
+  DEFAULT_RECORDS,
+  POD_SUBNET,
+  SERVICE_RANGE,
+  SERVICE_VIP,
+  type DnsRecord,
+  type DnsReplica,
+  type ServiceVipLab,
+  type ServiceVipLabOptions,
+} from './harness/service-vip.ts';
+export {
+  conntrackRaceRuleset,
+  deleteRoute,
+  injectConntrackRace,
+  removeConntrackRace,
+  removeVipDnat,
+  restoreRoute,
+  restoreVipDnat,
+  stopDnsServer,
+  type ConntrackRaceOptions,
+} from './harness/faults.ts';
+export {
+  buildRouterLab,
+  buildTunnelLab,
+  injectPmtuBlackhole,
+  removePmtuBlackhole,
+  LabUnsupportedError,
+  type RouterLab,
+  type RouterLabOptions,
+  type TunnelLab,
+  type TunnelLabOptions,
+  type TunnelType,
+} from './harness/paths.ts';
+export { runNetprobe, netprobeArgv, startNetprobeDaemon, NODE_BIN, REPO_ROOT, type NetprobeDaemon } from './harness/netprobe.ts';

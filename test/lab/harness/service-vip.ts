@@ -1,0 +1,163 @@
+// A Kubernetes node's view of the cluster DNS Service, in namespaces:
+//
+//   root ns (test process) --veth-- node ns (probe runs here) --veth-- dns ns (dnsmasq on a "pod IP")
+//
+// In the node namespace an nftables DNAT on the output hook stands in for
+// kube-proxy (IPVS is not available in this kernel): VIP 198.19.0.10:53 udp/tcp ->
+// the DNS pod IP(s). The DNS pods live on a "pod subnet" (198.18.16.0/24) behind
+// a route, as on another node, so deleting that route reproduces F3.
+import { Lab } from './lab.ts';
+import { run } from './exec.ts';
+import type { LabProcess } from './exec.ts';
+import { dnsmasqArgv, waitForDns, type DnsRecord } from './dnsmasq.ts';
+
+export type { DnsRecord } from './dnsmasq.ts';
+
+export const SERVICE_VIP = '198.19.0.10';
+/** Covers the whole Service range, as kube-proxy's routes / the node's default route would. */
+export const SERVICE_RANGE = '198.19.0.0/16';
+export const POD_SUBNET = '198.18.16.0/24';
+const NODE_ADDRESS = '198.18.0.1';
+const DNS_HOST_ADDRESS = '198.18.0.2';
+/** Root<->node /30 links come from here, one slot per lab, so parallel files never share one. */
+const ROOT_POOL_BASE = ipToInt('198.18.192.0');
+const ROOT_POOL_SLOTS = 4096; // a /18 of /30s
+
+export const DEFAULT_RECORDS: readonly DnsRecord[] = [
+  { name: 'kubernetes.default.svc.cluster.local', a: '198.19.0.1', aaaa: 'fd00:198:19::1' },
+  { name: 'kube-dns.kube-system.svc.cluster.local', a: SERVICE_VIP, aaaa: 'fd00:198:19::a' },
+  { name: 'netprobe.netprobe.svc.cluster.local', a: '198.19.0.20', aaaa: 'fd00:198:19::14' },
+  { name: 'www.example.lab', a: '198.18.17.1', aaaa: 'fd00:198:18:17::1' },
+];
+
+export interface ServiceVipLabOptions {
+  /** DNS server replicas behind the VIP (DNAT round-robin); default 1. */
+  replicas?: number;
+  records?: readonly DnsRecord[];
+  /** Log every query dnsmasq answers (its stderr, see `dnsServers[i].process`). */
+  logQueries?: boolean;
+}
+
+export interface DnsReplica {
+  /** The "pod IP" the server listens on (port 53, UDP and TCP). */
+  ip: string;
+  process: LabProcess;
+}
+
+export interface ServiceVipLab {
+  lab: Lab;
+  /** Namespace of the node: run the probe / daemon here. */
+  nodeNs: string;
+  /** Namespace of the DNS pod(s). */
+  dnsNs: string;
+  vip: string;
+  /** Node address on the node<->dns link (the probe's source address). */
+  nodeIp: string;
+  /** Node-side address of the root<->node link: the test process reaches a daemon's HTTP port here. */
+  nodeHttpIp: string;
+  /** Root-side address of the root<->node link. */
+  rootIp: string;
+  links: { nodeToDns: { node: string; dns: string }; rootToNode: { root: string; node: string } };
+  dnsServers: DnsReplica[];
+  records: readonly DnsRecord[];
+  /** Internal: what the fault injectors need to restore the healthy state. */
+  readonly healthy: { dnatRuleset: string; podRoute: { dst: string; gateway: string } };
+  readonly dnsOptions: { records: readonly DnsRecord[]; logQueries: boolean };
+}
+
+export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions = {}): Promise<ServiceVipLab> {
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new Error('buildServiceVipLab: replicas must be 1..8');
+  const records = options.records ?? DEFAULT_RECORDS;
+
+  const nodeNs = await lab.addNamespace('node');
+  const dnsNs = await lab.addNamespace('dns');
+  const nodeToDns = await lab.addVeth({ ns: nodeNs, address: `${NODE_ADDRESS}/30` }, { ns: dnsNs, address: `${DNS_HOST_ADDRESS}/30` });
+
+  const podIps = Array.from({ length: replicas }, (_, i) => `198.18.16.${10 + i}`);
+  for (const ip of podIps) await lab.addAddress(dnsNs, 'lo', `${ip}/32`);
+  const podRoute = { dst: POD_SUBNET, gateway: DNS_HOST_ADDRESS };
+  await lab.addRoute(nodeNs, podRoute.dst, { gateway: podRoute.gateway });
+  // Without a route covering the VIP the kernel answers "network unreachable" before NAT runs.
+  await lab.addRoute(nodeNs, SERVICE_RANGE, { dev: nodeToDns.a });
+
+  const dnatRuleset = vipDnatRuleset(SERVICE_VIP, podIps);
+  await lab.nft(nodeNs, dnatRuleset);
+
+  const slot = await freeRootSlot(lab.index);
+  const rootIp = intToIp(slot + 1);
+  const nodeHttpIp = intToIp(slot + 2);
+  const rootToNode = await lab.addVeth({ ns: null, address: `${rootIp}/30` }, { ns: nodeNs, address: `${nodeHttpIp}/30` });
+
+  const dnsOptions = { records, logQueries: options.logQueries ?? false };
+  const dnsServers: DnsReplica[] = [];
+  for (const ip of podIps) dnsServers.push({ ip, process: await startReplica(lab, dnsNs, ip, dnsOptions) });
+
+  return {
+    lab,
+    nodeNs,
+    dnsNs,
+    vip: SERVICE_VIP,
+    nodeIp: NODE_ADDRESS,
+    nodeHttpIp,
+    rootIp,
+    links: { nodeToDns: { node: nodeToDns.a, dns: nodeToDns.b }, rootToNode: { root: rootToNode.a, node: rootToNode.b } },
+    dnsServers,
+    records,
+    healthy: { dnatRuleset, podRoute },
+    dnsOptions,
+  };
+}
+
+/** kube-proxy's job: VIP:53 (udp and tcp) -> one of the DNS pod IPs. */
+export function vipDnatRuleset(vip: string, podIps: readonly string[]): string {
+  const target =
+    podIps.length === 1 ? podIps[0]! : `numgen inc mod ${podIps.length} map { ${podIps.map((ip, i) => `${i} : ${ip}`).join(', ')} }`;
+  return [
+    'table ip kp {',
+    '  chain out {',
+    '    type nat hook output priority -100; policy accept;',
+    `    ip daddr ${vip} udp dport 53 dnat to ${target}`,
+    `    ip daddr ${vip} tcp dport 53 dnat to ${target}`,
+    '  }',
+    '}',
+  ].join('\n');
+}
+
+async function startReplica(lab: Lab, dnsNs: string, ip: string, options: ServiceVipLab['dnsOptions']): Promise<LabProcess> {
+  const proc = lab.spawn(dnsNs, dnsmasqArgv({ listen: ip, records: options.records, logQueries: options.logQueries }));
+  const probeName = options.records[0]?.name ?? 'kubernetes.default.svc.cluster.local';
+  await waitForDns(lab, dnsNs, ip, probeName, proc);
+  return proc;
+}
+
+/** Starts a stopped replica again (undoes stopDnsServer). */
+export async function startDnsServer(vipLab: ServiceVipLab, replica = 0): Promise<void> {
+  const server = vipLab.dnsServers[replica];
+  if (!server) throw new Error(`startDnsServer: no replica ${replica}`);
+  if (server.process.running) return;
+  server.process = await startReplica(vipLab.lab, vipLab.dnsNs, server.ip, vipLab.dnsOptions);
+}
+
+/** Picks a root<->node /30 not already addressed in the root namespace. */
+async function freeRootSlot(labIndex: number): Promise<number> {
+  const used = new Set<number>();
+  const addrs = await run(['ip', '-o', '-4', 'address', 'show']);
+  for (const match of addrs.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)) used.add((ipToInt(match[1]!) & ~3) >>> 0);
+  const start = (process.pid * 7 + labIndex * 131) % ROOT_POOL_SLOTS;
+  for (let i = 0; i < ROOT_POOL_SLOTS; i++) {
+    const base = ROOT_POOL_BASE + ((start + i) % ROOT_POOL_SLOTS) * 4;
+    if (!used.has(base)) return base;
+  }
+  throw new Error('buildServiceVipLab: no free root<->node address in 198.18.192.0/18');
+}
+
+export function ipToInt(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+export function intToIp(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+}
