@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
 import { runCommand } from './commands/run.ts';
+import { tcpCommand } from './commands/tcp.ts';
 import { validateConfigCommand } from './commands/validate-config.ts';
 import { withUsageExit } from './errors.ts';
 
@@ -10,7 +11,8 @@ const program = new Command('netprobe')
   .description('continuous synthetic probes for Kubernetes pod networking: DNS, TCP connect, DF ICMP path MTU')
   .version(VERSION, '-V, --version')
   .addCommand(runCommand())
-  .addCommand(validateConfigCommand());
+  .addCommand(validateConfigCommand())
+  .addCommand(tcpCommand());
 
 for (const sub of program.commands) sub.version(VERSION, '-V, --version');
 withUsageExit(program);

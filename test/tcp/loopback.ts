@@ -58,20 +58,26 @@ export async function blackholeListener(): Promise<{ port: number; child: ChildP
 const TRACKED = new Set(['TCPWRAP', 'TCPCONNECTWRAP', 'Timeout', 'GETADDRINFOREQWRAP']);
 
 /**
- * Runs `fn` and returns the sockets, connect requests and timers it created
- * that are still alive afterwards (one turn of the event loop later, so
- * closes already requested have completed).
+ * Runs `fn` and returns the sockets, connect requests and timers created
+ * while it ran that are still alive afterwards (one turn of the event loop
+ * later, so closes already requested have completed). Timers are counted
+ * only when `timerFrom` is on their creation stack: the test runner makes
+ * timers of its own (RPC timeouts) at any moment.
  */
-export async function leftoverHandles<T>(fn: () => Promise<T>): Promise<{ value: T; live: string[] }> {
+export async function leftoverHandles<T>(fn: () => Promise<T>, timerFrom: string): Promise<{ value: T; live: string[] }> {
   const live = new Map<number, string>();
+  const stackLimit = Error.stackTraceLimit;
   const hook = createHook({
     init(asyncId, type) {
-      if (TRACKED.has(type)) live.set(asyncId, type);
+      if (!TRACKED.has(type)) return;
+      if (type === 'Timeout' && !new Error().stack?.includes(timerFrom)) return;
+      live.set(asyncId, type);
     },
     destroy(asyncId) {
       live.delete(asyncId);
     },
   });
+  Error.stackTraceLimit = 50;
   hook.enable();
   try {
     const value = await fn();
@@ -79,5 +85,6 @@ export async function leftoverHandles<T>(fn: () => Promise<T>): Promise<{ value:
     return { value, live: [...live.values()] };
   } finally {
     hook.disable();
+    Error.stackTraceLimit = stackLimit;
   }
 }

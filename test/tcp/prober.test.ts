@@ -78,6 +78,7 @@ describe('runTcp on loopback', () => {
         signal: controller.signal,
         clock: systemClock,
       }),
+      'probes/tcp/prober.ts',
     );
     expect(performance.now() - t0).toBeLessThan(400);
     expect(result).toMatchObject({ aborted: true, count: 0, timeout: 0, lossRatio: 0 });

@@ -14,7 +14,12 @@ const OUTCOME_BY_ERRNO: Record<string, TcpOutcome> = {
   ETIMEDOUT: 'timeout',
 };
 
-export const runTcp: ProbeFn<TcpTarget, TcpOptions, TcpResult> = async (target, options, ctx) => {
+/** The probe context plus an optional per-connect callback (the CLI prints each connect as it lands). */
+export interface TcpRunContext extends ProbeContext {
+  onConnect?(connect: TcpConnectResult): void;
+}
+
+export async function runTcp(target: TcpTarget, options: TcpOptions, ctx: TcpRunContext): Promise<TcpResult> {
   if (!Number.isInteger(options.count) || options.count < 1) {
     throw new RangeError(`tcp: count must be a whole number of at least 1, got ${options.count}`);
   }
@@ -32,10 +37,16 @@ export const runTcp: ProbeFn<TcpTarget, TcpOptions, TcpResult> = async (target, 
       if (signal.aborted) break;
     }
     const result = await connectOnce(target, seq, options.timeoutMs, ctx);
-    if (result) connects.push(result);
+    if (result) {
+      connects.push(result);
+      ctx.onConnect?.(result);
+    }
   }
   return summarizeRun(connects, signal.aborted, (clock.now() - started) / 1000);
-};
+}
+
+// The registry's shape, checked here where a mismatch is easiest to read.
+runTcp satisfies ProbeFn<TcpTarget, TcpOptions, TcpResult>;
 
 /** Aggregates per-connect results into the run result. */
 export function summarizeRun(connects: TcpConnectResult[], aborted: boolean, durationSeconds: number): TcpResult {

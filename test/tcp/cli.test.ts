@@ -1,0 +1,97 @@
+// `netprobe tcp` end to end: the real entry point in a child process against
+// real loopback sockets.
+import { execFile } from 'node:child_process';
+import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blackholeListener, closedPort, listen } from './loopback.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function netprobe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let server: net.Server;
+let openPort: number;
+let refusedPort: number;
+let hole: Awaited<ReturnType<typeof blackholeListener>>;
+
+beforeAll(async () => {
+  ({ server, port: openPort } = await listen());
+  refusedPort = await closedPort();
+  hole = await blackholeListener();
+});
+
+afterAll(() => {
+  server?.close();
+  hole?.stop();
+});
+
+describe('netprobe tcp', () => {
+  it('prints each connect like paping and a summary, exit 0 when all connected', async () => {
+    const { code, stdout } = await netprobe('tcp', `127.0.0.1:${openPort}`, '-c', '3', '--interval', '50ms');
+    expect(code).toBe(0);
+    const lines = stdout.split('\n').filter((l) => l.startsWith('Connected to'));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(new RegExp(`^Connected to 127\\.0\\.0\\.1: time=\\d+\\.\\d{2}ms protocol=TCP port=${openPort}$`));
+    expect(stdout).toContain('Attempted = 3, Connected = 3, Failed = 0 (0.00%)');
+    expect(stdout).toMatch(/Minimum = \d+\.\d{2}ms, Maximum = \d+\.\d{2}ms, Average = \d+\.\d{2}ms/);
+  });
+
+  it('reports refused connects with loss and exit 1', async () => {
+    const { code, stdout } = await netprobe('tcp', `127.0.0.1:${refusedPort}`, '-c', '2', '--interval', '0s');
+    expect(code).toBe(1);
+    expect(stdout.match(/^Connection refused by 127\.0\.0\.1: time=/gm)).toHaveLength(2);
+    expect(stdout).toContain('Attempted = 2, Connected = 0, Failed = 2 (100.00%)');
+    expect(stdout).toContain('Refused = 2, Timed out = 0, Unreachable = 0, Errors = 0');
+  });
+
+  it('--json gives counts, loss ratio and connect-time quantiles', async () => {
+    const { code, stdout } = await netprobe('tcp', `127.0.0.1:${openPort}`, '-c', '4', '--interval', '0s', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ target: `127.0.0.1:${openPort}`, count: 4, connected: 4, refused: 0, timeout: 0, loss_ratio: 0 });
+    const { min, p50, max } = out.connect_seconds;
+    expect(min).toBeGreaterThan(0);
+    expect(min).toBeLessThanOrEqual(p50);
+    expect(p50).toBeLessThanOrEqual(max);
+    expect(max).toBeLessThan(0.1);
+    expect(out.connects.map((c: { result: string }) => c.result)).toEqual(['connected', 'connected', 'connected', 'connected']);
+  });
+
+  it('--json counts timeouts (SYN dropped) with null connect times, exit 1', async () => {
+    const { code, stdout } = await netprobe('tcp', `127.0.0.1:${hole.port}`, '-c', '2', '--interval', '0s', '--timeout', '200ms', '--json');
+    expect(code).toBe(1);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ count: 2, connected: 0, timeout: 2, loss_ratio: 1, connect_seconds: { min: null, p50: null, max: null } });
+    for (const c of out.connects) expect(c.seconds).toBeGreaterThanOrEqual(0.19);
+  });
+
+  it.each([
+    [['-c', 'abc'], '--count: expected a whole number from 1 to 1000, got "abc"'],
+    [['-c', '0'], '--count: expected a whole number from 1 to 1000, got "0"'],
+    [['--interval', 'soon'], '--interval: expected a duration such as "1s" or "200ms", got "soon"'],
+    [['--timeout', '0s'], '--timeout: expected a duration greater than zero such as "2s" or "500ms", got "0s"'],
+    [['--timeout', '5'], '--timeout: expected a duration greater than zero such as "2s" or "500ms", got "5"'],
+  ])('exits 2 on bad flags %j naming the flag and value', async (flags, message) => {
+    const { code, stderr, stdout } = await netprobe('tcp', `127.0.0.1:${openPort}`, ...flags);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`netprobe tcp: ${message}`);
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 on a target without a port, and on an unknown flag', async () => {
+    const noPort = await netprobe('tcp', '127.0.0.1');
+    expect(noPort.code).toBe(2);
+    expect(noPort.stderr).toContain('netprobe tcp: HOST:PORT: expected HOST:PORT with a port from 1 to 65535, got "127.0.0.1"');
+    const unknown = await netprobe('tcp', `127.0.0.1:${openPort}`, '--bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+  });
+});
