@@ -16,22 +16,27 @@ export const duration = z.string({ error: 'expected a duration such as "5s" or "
 export const positiveDuration = duration.refine((v) => v > 0, { message: 'must be greater than zero' });
 
 /** host:port, [v6]:port or a bare host (port from the default). */
-export function hostPort(defaultPort: number) {
+export function hostPort(defaultPort: number, { allowZero = false } = {}) {
   return z.string().transform((text, ctx) => {
-    const parsed = parseHostPort(text, defaultPort);
+    const parsed = parseHostPort(text, defaultPort, { allowZero });
     if (!parsed) {
-      ctx.addIssue({ code: 'custom', message: `expected HOST[:PORT] with a port from 1 to 65535, got "${text}"` });
+      const range = allowZero ? '0 (any free port)' : '1';
+      ctx.addIssue({ code: 'custom', message: `expected HOST[:PORT] with a port from ${range} to 65535, got "${text}"` });
       return z.NEVER;
     }
     return parsed;
   });
 }
 
-export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } | undefined {
+export function parseHostPort(
+  text: string,
+  defaultPort: number,
+  { allowZero = false } = {},
+): { host: string; port: number } | undefined {
   const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([^:\s\[\]]+)(?::(\d+))?$/.exec(text) ?? /^([0-9a-fA-F:]+)$/.exec(text);
   if (!m) return undefined;
   const port = m[2] === undefined ? defaultPort : Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) return undefined;
   return { host: m[1]!, port };
 }
 

@@ -29,7 +29,7 @@ export const configSchema = z
     /** The node this probe runs on (`source_node` label). Default: $NODE_NAME, else the hostname. */
     sourceNode: z.string().min(1).max(253).optional(),
     /** HTTP listener for /metrics, /healthz, /readyz, /api/results. */
-    listen: hostPort(9810).prefault('0.0.0.0:9810'),
+    listen: hostPort(9810, { allowZero: true }).prefault('0.0.0.0:9810'),
     /** Probe runs in flight at once, across all probes. */
     concurrency: z.number().int().min(1).max(10_000).default(64),
     embedded: embeddedSchema.prefault({}),

@@ -122,8 +122,8 @@ export const INSTRUMENTS = {
   probeSuccess: {
     name: 'netprobe_probe_success',
     type: 'gauge',
-    help: '1 if the last run of this probe against this target succeeded, else 0.',
-    labels: ['probe', 'target', 'target_kind'],
+    help: '1 if the last run of this probe against this target succeeded, else 0 (DNS: per name class).',
+    labels: ['probe', 'target', 'target_kind', 'name_class'],
   },
   probeRuns: {
     name: 'netprobe_probe_runs_total',

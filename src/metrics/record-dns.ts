@@ -26,6 +26,7 @@ export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
     }
     if (result.tcpFallbacks > 0) sink.add('dnsTcpFallbacks', { probe, server: target.label }, result.tcpFallbacks);
   },
+  successLabels: (target) => ({ name_class: target.nameClass }),
   series(probe, target) {
     const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts'] as const;
     return keys.map((key) => ({ key, match: { probe, server: target.label, name_class: target.nameClass } }));

@@ -13,6 +13,8 @@ export interface KindRecorder<Target extends TargetInfo, Options, Result> {
   record(sink: MetricSink, probe: string, target: Target, options: Options, result: Result): void;
   /** Series this target owns, removed when the target goes away (no stale series). */
   series(probe: string, target: Target): SeriesMatch[];
+  /** Extra labels of netprobe_probe_success (DNS: name_class); absent labels are "". */
+  successLabels?(target: Target): Labels;
 }
 
 export interface FinishedRun {
@@ -30,13 +32,14 @@ export type AnyRecorder = KindRecorder<any, any, any>;
 
 export function recordRun(sink: MetricSink, recorder: AnyRecorder | undefined, run: FinishedRun): void {
   recorder?.record(sink, run.probe, run.target, run.options, run.result);
-  sink.set('probeSuccess', { probe: run.probe, target: run.target.label, target_kind: run.target.kind }, run.success ? 1 : 0);
+  const labels = { probe: run.probe, target: run.target.label, target_kind: run.target.kind, name_class: '' };
+  sink.set('probeSuccess', { ...labels, ...recorder?.successLabels?.(run.target) }, run.success ? 1 : 0);
   sink.add('probeRuns', { probe: run.probe, result: run.success ? 'success' : run.reason });
 }
 
 export function seriesOf(recorder: AnyRecorder | undefined, probe: string, target: TargetInfo): SeriesMatch[] {
   return [
-    { key: 'probeSuccess', match: { probe, target: target.label, target_kind: target.kind } },
+    { key: 'probeSuccess', match: { probe, target: target.label, target_kind: target.kind, ...recorder?.successLabels?.(target) } },
     ...(recorder?.series(probe, target) ?? []),
   ];
 }

@@ -46,8 +46,8 @@ describe('embedded DNS responder', () => {
     const byId = new Map(answers.map((a) => [a.id, a]));
     expect(byId.get(1)?.answers?.[0]).toMatchObject({ type: 'A', data: '127.0.0.1' });
     expect(byId.get(2)?.answers?.[0]).toMatchObject({ type: 'AAAA', data: '::1' });
-    expect(byId.get(3)?.rcode).toBe('NXDOMAIN');
-    expect(byId.get(4)?.rcode).toBe('REFUSED');
+    expect((byId.get(3) as { rcode?: string } | undefined)?.rcode).toBe('NXDOMAIN');
+    expect((byId.get(4) as { rcode?: string } | undefined)?.rcode).toBe('REFUSED');
   });
 
   it('answers over TCP with length framing on the same port', async () => {

@@ -80,7 +80,7 @@ async function runDaemon(flags: RunFlags): Promise<number> {
 function applyFlags(config: Config, flags: RunFlags): Config {
   let next = config;
   if (flags.listen !== undefined) {
-    const listen = parseHostPort(flags.listen, 9810);
+    const listen = parseHostPort(flags.listen, 9810, { allowZero: true });
     if (!listen) throw new UsageError(`--listen: expected HOST:PORT, got "${flags.listen}"`);
     next = { ...next, listen };
   }
