@@ -31,3 +31,10 @@ export function openHandles(): Record<string, number> {
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }
+
+/** openHandles() once closes already under way have finished (sockets close asynchronously). */
+export async function settledHandles(): Promise<Record<string, number>> {
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setImmediate(resolve));
+  return openHandles();
+}

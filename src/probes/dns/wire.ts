@@ -99,6 +99,9 @@ export function matchResponse(msg: Buffer, pending: readonly (WireQuery | undefi
   } catch {
     return fastMatch ? 'undecodable' : 'wrong_question';
   }
+  // dns-packet reads past the end of a cut message instead of throwing
+  // (a 3-byte A record comes out as "192.undefined..."): check it stayed inside.
+  if (decode.bytes > msg.length) return fastMatch ? 'undecodable' : 'wrong_question';
   if (!fastMatch && !sameQuestion(packet, query)) return 'wrong_question';
   return { index, packet };
 }
