@@ -113,9 +113,10 @@ export class ApiClient {
    * Opens a watch and yields its events until the server ends the stream.
    * Throws DiscoveryError for HTTP errors and dropped or silent streams.
    */
-  async *watch(path: string, query: Record<string, string>, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(path: string, query: Record<string, string>, signal: AbortSignal, onOpen?: () => void): AsyncGenerator<WatchEvent> {
     const res = await this.#request(path, { ...query, watch: '1' }, signal, this.#options.watchIdleTimeoutMs);
     if (res.statusCode !== 200) throw await httpError(res, path);
+    onOpen?.();
     const decoder = new TextDecoder();
     let buffered = '';
     try {

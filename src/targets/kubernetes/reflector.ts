@@ -150,14 +150,11 @@ export class Reflector {
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(this.options.watchTimeoutSeconds),
     };
-    const events = this.#client.watch(this.options.path, query, signal);
+    const events = this.#client.watch(this.options.path, query, signal, () => this.#setWatching(true));
     const startedAt = Date.now();
-    let opened = false;
+    let received = false;
     for await (const event of events) {
-      if (!opened) {
-        opened = true;
-        this.#setWatching(true);
-      }
+      received = true;
       const rv = event.object?.metadata?.resourceVersion;
       switch (event.type) {
         case 'ADDED':
@@ -188,7 +185,7 @@ export class Reflector {
     this.#status.consecutiveFailures = 0;
     // A stream that closes at once with nothing in it (a proxy, a restarting
     // server) must not turn this loop into a busy one.
-    if (!opened && Date.now() - startedAt < 1000) await this.#sleep(this.options.backoff.initialMs, signal);
+    if (!received && Date.now() - startedAt < 1000) await this.#sleep(this.options.backoff.initialMs, signal);
   }
 
   #setWatching(watching: boolean): void {
