@@ -126,3 +126,32 @@ describe('timeouts against a silent port', () => {
     expect(r.durationSeconds).toBeLessThan(expected + 0.25);
   });
 });
+
+describe('search list', () => {
+  const search = ['missing.netprobe.test', 'netprobe.test'];
+
+  it('walks NXDOMAIN candidates and stops at the first that exists', async () => {
+    const r = await lookup(dns.port, 'a', { search, ndots: 1 });
+    expect(r.outcome).toBe('success');
+    expect(r.queriedName).toBe('a.netprobe.test');
+    expect(r.queries.map((q) => q.answers)).toEqual([['192.0.2.1'], ['2001:db8::1']]);
+  });
+
+  it('a name with enough dots is tried as given first', async () => {
+    const r = await lookup(dns.port, 'a.netprobe.test', { search, ndots: 1 });
+    expect(r.queriedName).toBe('a.netprobe.test');
+    expect(r.outcome).toBe('success');
+  });
+
+  it('nxdomain only when every candidate is', async () => {
+    const r = await lookup(dns.port, 'nope.netprobe.test', { search, ndots: 5 });
+    expect(r.outcome).toBe('nxdomain');
+    expect(r.queriedName).toBe('nope.netprobe.test');
+  });
+
+  it('any other answer ends the walk (dnsmasq refuses the bare name)', async () => {
+    const r = await lookup(dns.port, 'nope', { search, ndots: 1 });
+    expect(r.outcome).toBe('refused');
+    expect(r.queriedName).toBe('nope');
+  });
+});
