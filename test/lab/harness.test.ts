@@ -159,6 +159,34 @@ describe.skipIf(!labAvailable)('service VIP lab', () => {
   });
 });
 
+describe.skipIf(!labAvailable)('service VIP lab with two DNS replicas (F7)', () => {
+  let lab: Lab;
+  let vip: ServiceVipLab;
+  beforeAll(async () => {
+    lab = await Lab.create(import.meta.url);
+    vip = await buildServiceVipLab(lab, { replicas: 2 });
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('spreads VIP lookups over both replicas; with one stopped, only a fraction fails', async () => {
+    expect(vip.dnsServers.map((s) => s.ip)).toEqual(['198.18.16.10', '198.18.16.11']);
+    const lookupVip = async () => (await dig(lab, vip.nodeNs, vip.vip, 'kubernetes.default.svc.cluster.local', 'A')).status;
+    const healthy = [];
+    for (let i = 0; i < 4; i++) healthy.push(await lookupVip());
+    expect(healthy).toEqual(['NOERROR', 'NOERROR', 'NOERROR', 'NOERROR']);
+    await stopDnsServer(vip, 1);
+    const degraded = [];
+    for (let i = 0; i < 6; i++) degraded.push(await lookupVip());
+    // Round-robin DNAT: every new flow alternates replicas, so about half fail.
+    expect(degraded.filter((s) => s === 'NOERROR').length).toBeGreaterThanOrEqual(2);
+    expect(degraded.filter((s) => s !== 'NOERROR').length).toBeGreaterThanOrEqual(2);
+    const direct = await dig(lab, vip.nodeNs, vip.dnsServers[0]!.ip, 'kubernetes.default.svc.cluster.local', 'A');
+    expect(direct.status).toBe('NOERROR');
+  });
+});
+
 /** iputils ping with DF set, one packet, 1 s: returns its whole output. */
 async function pingDf(lab: Lab, ns: string, target: string, size: number) {
   const result = await lab.exec(ns, ['ping', '-n', '-M', 'do', '-s', String(size), '-c', '1', '-W', '1', target], {
