@@ -1,0 +1,58 @@
+// Runs Debian's promtool over the rules: syntax/semantics (check rules) and the
+// unit tests (test rules). A rules change that breaks an expected alert fails here.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RULES_FILE, TESTS_DIR, promtoolTestFiles } from './rules.ts';
+
+const run = promisify(execFile);
+
+async function promtool(args: string[], cwd?: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw new Error('promtool not found: install Debian package "prometheus" (provides promtool)');
+    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'netprobe-promtool-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('promtool', () => {
+  it('check rules accepts the rules file', async () => {
+    const { code, output } = await promtool(['check', 'rules', RULES_FILE]);
+    expect(output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(code, output).toBe(0);
+  });
+
+  it('test rules passes every unit-test file', async () => {
+    const files = promtoolTestFiles();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const { code, output } = await promtool(['test', 'rules', ...files]);
+    expect(output).not.toMatch(/FAILED/);
+    expect(code, output).toBe(0);
+  });
+
+  // The unit tests must be able to fail: raise the stall threshold so the F1
+  // scenario no longer fires and promtool has to report it.
+  it('test rules fails when an alert threshold is broken', async () => {
+    const rules = readFileSync(RULES_FILE, 'utf8');
+    const broken = rules.replace(
+      /(sum by \(cluster, source_node, server, target_kind, transport, mode\) \(netprobe:dns_lookups:rate5m\)\n\s+)> 0\.01/,
+      '$1> 0.9',
+    );
+    expect(broken).not.toBe(rules);
+    mkdirSync(join(scratch, 'tests'), { recursive: true });
+    writeFileSync(join(scratch, 'netprobe-rules.yaml'), broken);
+    copyFileSync(join(TESTS_DIR, 'dns.test.yaml'), join(scratch, 'tests', 'dns.test.yaml'));
+    const { code, output } = await promtool(['test', 'rules', join(scratch, 'tests', 'dns.test.yaml')]);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/alertname: NetprobeDNSStalls/);
+  });
+});
