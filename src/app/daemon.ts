@@ -107,7 +107,12 @@ export class Daemon {
     daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
     if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
-    await daemon.#apply(config);
+    try {
+      await daemon.#apply(config);
+    } catch (error) {
+      await daemon.stop();
+      throw error;
+    }
     return daemon;
   }
 

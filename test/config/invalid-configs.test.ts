@@ -63,6 +63,7 @@ describe('valid configs', () => {
     expect(config.concurrency).toBe(64);
     expect(config.embedded.dns).toEqual({ port: 0, fault: 'none', answerDelay: 5 });
     const probe = config.probes[0]!;
+    if (probe.kind !== 'dns') throw new Error('expected a dns probe');
     expect(probe).toMatchObject({ spread: true, servers: ['resolv.conf'], qtypes: ['A', 'AAAA'], tcpFallback: true });
     expect(probe.names).toEqual([{ name: 'example.com', class: 'external' }]);
   });

@@ -43,7 +43,14 @@ async function runDaemon(flags: RunFlags): Promise<number> {
   }
   if (!file) log.info('no config given and not in a cluster: using the embedded default (loopback only)');
 
-  const daemon = await Daemon.start({ config, env: process.env, log });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ config, env: process.env, log });
+  } catch (error) {
+    // Target expansion (resolv.conf without nameservers, bad server) and listen errors.
+    process.stderr.write(`netprobe run: ${file ?? '(embedded default)'}: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   process.stdout.write(`netprobe ${file ? `(${file})` : '(embedded default)'}: metrics at ${daemon.url}/metrics\n`);
   if (daemon.embeddedDns) {
     process.stdout.write(`embedded DNS responder on ${daemon.embeddedDns.host}:${daemon.embeddedDns.port} (udp+tcp), fault: ${config.embedded.dns.fault}\n`);
@@ -52,7 +59,10 @@ async function runDaemon(flags: RunFlags): Promise<number> {
   process.on('SIGHUP', () => {
     try {
       const next = load();
-      void daemon.reload(next).then(() => log.info('config reloaded', { file: file ?? '(embedded default)' }));
+      daemon.reload(next).then(
+        () => log.info('config reloaded', { file: file ?? '(embedded default)' }),
+        (error: Error) => log.error('config reload failed; targets of the running config kept', { error: error.message }),
+      );
     } catch (error) {
       // Keep running on the last good config: a typo must not take probing down.
       log.error('config reload rejected; keeping the running config', {
