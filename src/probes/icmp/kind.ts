@@ -1,0 +1,15 @@
+// The `icmp` entry of the probe registry: schema, targets, options, run, verdict.
+import type { ProbeKindDef } from '../registry.ts';
+import { icmpDeadlineMs, icmpOptions, icmpProbeSchema, icmpTargets, type IcmpProbeConfig } from './config.ts';
+import { runIcmp } from './run.ts';
+import type { IcmpOptions, IcmpResult, IcmpTarget } from './types.ts';
+
+export const icmpKind: ProbeKindDef<IcmpProbeConfig, IcmpTarget, IcmpOptions, IcmpResult> = {
+  kind: 'icmp',
+  schema: icmpProbeSchema,
+  targets: (config) => icmpTargets(config),
+  options: (config) => icmpOptions(config),
+  run: (target, options, ctx) => runIcmp(target, options, ctx),
+  deadlineMs: icmpDeadlineMs,
+  verdict: (result) => ({ success: result.reason === 'ok', reason: result.reason }),
+};

@@ -1,0 +1,113 @@
+// One ICMP probe run against one target: the size walk and/or the MTU search
+// on one shared socket, summed up into an IcmpResult. Never throws for
+// network trouble: failures are results with a bounded reason.
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
+import type { IcmpPinger } from '../../native/icmp.ts';
+import type { ProbeContext } from '../types.ts';
+import { echoSizes } from './echo.ts';
+import { sharedIcmpEngine } from './engine.ts';
+import { searchCeiling, type SearchOutcome, type SearchProgress } from './search.ts';
+import { isBlackhole, SizeTally } from './tally.ts';
+import type { IcmpOptions, IcmpReason, IcmpResult, IcmpTarget } from './types.ts';
+
+export interface IcmpRunHooks {
+  /** Called as each candidate size of the search settles (the CLI prints progress). */
+  onProgress?: (p: SearchProgress) => void;
+}
+
+async function resolveIPv4(host: string): Promise<string> {
+  if (isIPv4(host)) return host;
+  const { address } = await lookup(host, { family: 4 });
+  return address;
+}
+
+export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: ProbeContext, hooks: IcmpRunHooks = {}): Promise<IcmpResult> {
+  const started = ctx.clock.now();
+  const tally = new SizeTally();
+  const base = { address: target.host, socket: null, expectedBytes: options.expectedMtu };
+  const failed = (reason: IcmpReason, error: string): IcmpResult => ({
+    ...base,
+    reason,
+    ceilingBytes: null,
+    firstFailingBytes: null,
+    blackhole: false,
+    fragNeeded: [],
+    localMtu: null,
+    probesSent: 0,
+    searched: false,
+    sizes: [],
+    durationSeconds: (ctx.clock.now() - started) / 1000,
+    error,
+  });
+
+  let pinger: IcmpPinger;
+  try {
+    pinger = options.engine ?? sharedIcmpEngine(options.socket);
+  } catch (err) {
+    return failed('send_error', (err as Error).message);
+  }
+  let address: string;
+  try {
+    address = await resolveIPv4(target.host);
+  } catch (err) {
+    return { ...failed('resolve_error', `cannot resolve ${target.host} to IPv4: ${(err as Error).message}`), socket: pinger.mode };
+  }
+
+  let search: SearchOutcome | null = null;
+  const work: Promise<unknown>[] = [];
+  if (options.sizes.length > 0) {
+    const params = { sizes: options.sizes, count: options.count, intervalMs: options.intervalMs, timeoutMs: options.timeoutMs };
+    work.push(echoSizes(pinger, address, params, tally, ctx.signal));
+  }
+  if (options.search) {
+    const expected = options.expectedMtu;
+    const hints = expected !== null ? [expected, expected + 1] : [];
+    const params = { ...options.search, timeoutMs: options.timeoutMs, hints, ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) };
+    work.push(searchCeiling(pinger, address, params, tally, ctx.signal).then((outcome) => (search = outcome)));
+  }
+  await Promise.all(work);
+
+  const found = search as SearchOutcome | null;
+  const ceiling = found ? found.ceiling : tally.largestAnswered();
+  const firstFailing = found ? found.firstFailing : tally.smallestFailedAbove(ceiling);
+  const blackhole = isBlackhole(tally, ceiling, firstFailing);
+  const probesSent = tally.probesSent;
+
+  let reason: IcmpReason = 'ok';
+  let error: string | undefined;
+  if (ctx.signal.aborted) {
+    reason = 'aborted';
+    error = 'run aborted (deadline or shutdown)';
+  } else if (ceiling === null) {
+    reason = probesSent === 0 && tally.sendErrors.size > 0 ? 'send_error' : 'no_reply';
+    error = tally.sendErrors.size > 0 ? `send failed: ${[...tally.sendErrors].join(', ')}` : `no reply from ${address} at any size`;
+  } else if (blackhole) {
+    reason = 'blackhole';
+    error = `sizes from ${firstFailing} B vanish without "fragmentation needed" (ceiling ${ceiling} B)`;
+  } else if (options.expectedMtu !== null && ceiling < options.expectedMtu) {
+    reason = 'mtu_below_expected';
+    error = `path MTU ceiling ${ceiling} B is below the expected ${options.expectedMtu} B`;
+  } else if (tally.lossAtOrBelow(ceiling)) {
+    reason = 'loss';
+    error = 'some requests at sizes the path carries went unanswered';
+  }
+
+  const result: IcmpResult = {
+    ...base,
+    address,
+    socket: pinger.mode,
+    reason,
+    ceilingBytes: ceiling,
+    firstFailingBytes: firstFailing,
+    blackhole,
+    fragNeeded: tally.fragNeeded,
+    localMtu: tally.localMtu,
+    probesSent,
+    searched: found !== null,
+    sizes: tally.sizes,
+    durationSeconds: (ctx.clock.now() - started) / 1000,
+  };
+  if (error !== undefined) result.error = error;
+  return result;
+}
