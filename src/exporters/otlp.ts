@@ -12,6 +12,8 @@ type OtelInstrument = Counter | Gauge | Histogram;
 
 export interface OtlpSettings {
   protocol: 'http/protobuf' | 'http/json' | 'grpc';
+  /** Full URL for HTTP (…/v1/metrics), host URL for gRPC. */
+  url: string;
   intervalMs: number;
 }
 
@@ -26,7 +28,15 @@ export function otlpSettingsFromEnv(env: NodeJS.ProcessEnv): OtlpSettings | unde
   if (!Number.isFinite(interval) || interval <= 0) {
     throw new Error(`OTEL_METRIC_EXPORT_INTERVAL: expected milliseconds > 0, got "${env.OTEL_METRIC_EXPORT_INTERVAL}"`);
   }
-  return { protocol, intervalMs: interval };
+  const signalUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '');
+  const url = signalUrl ?? (protocol === 'grpc' ? base : `${base}/v1/metrics`);
+  try {
+    new URL(url);
+  } catch {
+    throw new Error(`OTEL_EXPORTER_OTLP_${signalUrl ? 'METRICS_' : ''}ENDPOINT: expected a URL such as http://collector:4318, got "${signalUrl ?? base}"`);
+  }
+  return { protocol, url, intervalMs: interval };
 }
 
 export class OtlpSink implements MetricSink {
@@ -36,13 +46,14 @@ export class OtlpSink implements MetricSink {
 
   constructor(settings: OtlpSettings, sourceNode: string, version: string) {
     this.#sourceNode = sourceNode;
-    // The exporters read the endpoint, headers and timeout from the standard env.
+    // Headers, timeout and TLS settings still come from the standard env.
+    const { url } = settings;
     const exporter =
       settings.protocol === 'http/json'
-        ? new HttpJsonExporter()
+        ? new HttpJsonExporter({ url })
         : settings.protocol === 'grpc'
-          ? new GrpcExporter()
-          : new HttpProtoExporter();
+          ? new GrpcExporter({ url })
+          : new HttpProtoExporter({ url });
     this.#provider = new metrics.MeterProvider({
       resource: resources.resourceFromAttributes({
         'service.name': 'netprobe',
