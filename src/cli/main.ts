@@ -2,6 +2,7 @@
 // netprobe's single entry point: the daemon and every run-once probe command.
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
+import { dnsCommand } from './commands/dns.ts';
 import { runCommand } from './commands/run.ts';
 import { tcpCommand } from './commands/tcp.ts';
 import { validateConfigCommand } from './commands/validate-config.ts';
@@ -12,7 +13,8 @@ const program = new Command('netprobe')
   .version(VERSION, '-V, --version')
   .addCommand(runCommand())
   .addCommand(validateConfigCommand())
-  .addCommand(tcpCommand());
+  .addCommand(tcpCommand())
+  .addCommand(dnsCommand());
 
 for (const sub of program.commands) sub.version(VERSION, '-V, --version');
 withUsageExit(program);
