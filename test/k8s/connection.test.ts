@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, DiscoveryError } from '../../src/targets/kubernetes/client.ts';
-import { kubernetesSchema, splitRef } from '../../src/targets/kubernetes/config.ts';
+import { kubernetesSchema, parseDiscoveryRef, splitRef } from '../../src/targets/kubernetes/config.ts';
 import { type ConnectionEnv, inClusterConnection, kubeconfigConnection } from '../../src/targets/kubernetes/connection.ts';
 import { discoveryOptionsFromConfig } from '../../src/targets/kubernetes/index.ts';
 import { dnsEndpoints, nodeInfo, peerEndpoints, resolvConfNameservers, serviceVips } from '../../src/targets/kubernetes/objects.ts';
@@ -171,6 +171,11 @@ describe('kubernetes config block', () => {
       watchTimeoutSeconds: 300,
     });
     expect(splitRef('a/b', 'x')).toEqual({ namespace: 'a', name: 'b' });
+    expect(parseDiscoveryRef('kubernetes:peers:9810')).toEqual({ source: 'peers', port: 9810 });
+    expect(parseDiscoveryRef('kubernetes:dns-endpoints')).toEqual({ source: 'dnsEndpoints' });
+    expect(parseDiscoveryRef('kubernetes:pods')).toBeUndefined();
+    expect(parseDiscoveryRef('kubernetes:peers:70000')).toBeUndefined();
+    expect(parseDiscoveryRef('198.19.0.10:53')).toBeUndefined();
   });
 
   it('rejects bad refs and peer counts with clear messages', () => {

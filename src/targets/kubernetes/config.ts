@@ -8,7 +8,10 @@
 //   probes:
 //     - { name: dns-vip, kind: dns, servers: [kubernetes:dns-service], names: [...] }
 //     - { name: dns-pods, kind: dns, servers: [kubernetes:dns-endpoints], names: [...] }
-//     - { name: peers-tcp, kind: tcp, targets: [kubernetes:peers], port: 9810 }
+//     - { name: peers-tcp, kind: tcp, targets: ["kubernetes:peers:9810"] }
+//     - { name: peers-mtu, kind: icmp, targets: [kubernetes:peers] }
+// A ref is `kubernetes:<source>[:<port>]`; the port is for kinds that need
+// one (tcp: peers are pod IPs, 9810 is netprobe's own listener on each).
 import { z } from 'zod';
 import { positiveDuration } from '../../config/common.ts';
 
@@ -21,8 +24,18 @@ export const DISCOVERY_REFS = {
 export type DiscoveryRef = keyof typeof DISCOVERY_REFS;
 export type DiscoverySourceName = (typeof DISCOVERY_REFS)[DiscoveryRef];
 
-export function isDiscoveryRef(text: string): text is DiscoveryRef {
-  return Object.hasOwn(DISCOVERY_REFS, text);
+export function isDiscoveryRef(text: string): boolean {
+  return parseDiscoveryRef(text) !== undefined;
+}
+
+/** "kubernetes:peers:9810" -> { source: 'peers', port: 9810 }; undefined when not a discovery ref. */
+export function parseDiscoveryRef(text: string): { source: DiscoverySourceName; port?: number } | undefined {
+  const m = /^(kubernetes:[a-z-]+)(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!m || !Object.hasOwn(DISCOVERY_REFS, m[1]!)) return undefined;
+  const source = DISCOVERY_REFS[m[1] as DiscoveryRef];
+  if (m[2] === undefined) return { source };
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { source, port } : undefined;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

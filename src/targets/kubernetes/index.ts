@@ -5,7 +5,7 @@ import { type ConnectionEnv, type ApiConnection, defaultKubeconfigPath, inCluste
 import type { DiscoveryOptions } from './discovery.ts';
 import { resolvConfNameservers } from './objects.ts';
 
-export { DISCOVERY_REFS, type DiscoveryRef, type KubernetesConfig, isDiscoveryRef, kubernetesSchema } from './config.ts';
+export { DISCOVERY_REFS, type DiscoveryRef, type DiscoverySourceName, type KubernetesConfig, isDiscoveryRef, kubernetesSchema, parseDiscoveryRef } from './config.ts';
 export { type Discovery, type DiscoveryDeps, type DiscoveryOptions, DISCOVERY_RESOURCES, type DiscoveryResource, startDiscovery } from './discovery.ts';
 export { DISCOVERY_ERROR_REASONS, type DiscoveryErrorReason } from './client.ts';
 
