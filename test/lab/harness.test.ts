@@ -4,6 +4,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  breakUpstream,
+  restoreUpstream,
   buildRouterLab,
   buildServiceVipLab,
   buildTunnelLab,
@@ -184,6 +186,36 @@ describe.skipIf(!labAvailable)('service VIP lab with two DNS replicas (F7)', () 
     expect(degraded.filter((s) => s !== 'NOERROR').length).toBeGreaterThanOrEqual(2);
     const direct = await dig(lab, vip.nodeNs, vip.dnsServers[0]!.ip, 'kubernetes.default.svc.cluster.local', 'A');
     expect(direct.status).toBe('NOERROR');
+  });
+});
+
+describe.skipIf(!labAvailable)('service VIP lab with an upstream server (F6)', () => {
+  let lab: Lab;
+  let vip: ServiceVipLab;
+  beforeAll(async () => {
+    lab = await Lab.create(import.meta.url);
+    vip = await buildServiceVipLab(lab, { upstream: true });
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('external names go through the upstream; with it broken they fail while cluster names resolve', async () => {
+    const lookup = (name: string) => dig(lab, vip.nodeNs, vip.vip, name, 'A');
+    expect(vip.upstream?.records.map((r) => r.name)).toEqual(['www.example.lab']);
+    const external = await lookup('www.example.lab');
+    expect(external.status, external.output).toBe('NOERROR');
+    expect(external.answers).toEqual(['198.18.17.1']);
+    await breakUpstream(vip);
+    try {
+      expect((await lookup('www.example.lab')).status).not.toBe('NOERROR');
+      expect((await lookup('kubernetes.default.svc.cluster.local')).status).toBe('NOERROR');
+    } finally {
+      await restoreUpstream(vip);
+    }
+    // A name dnsmasq has no query in flight for (it keeps retrying the lost one for
+    // a while): NXDOMAIN can only come from the upstream, so it is reachable again.
+    expect((await lookup('nope.example.lab')).status).toBe('NXDOMAIN');
   });
 });
 

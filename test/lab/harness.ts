@@ -24,8 +24,11 @@ export {
   type DnsReplica,
   type ServiceVipLab,
   type ServiceVipLabOptions,
+  type UpstreamDns,
 } from './harness/service-vip.ts';
 export {
+  breakUpstream,
+  restoreUpstream,
   conntrackRaceRuleset,
   deleteRoute,
   injectConntrackRace,

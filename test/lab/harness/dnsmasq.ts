@@ -19,6 +19,10 @@ export interface DnsmasqOptions {
   listen: string;
   port?: number;
   records: readonly DnsRecord[];
+  /** Zones answered locally; default LOCAL_ZONES. */
+  localZones?: readonly string[];
+  /** Zones forwarded to another lab server ("upstream"), e.g. { zone: 'lab', server: '198.18.0.6' }. */
+  forwardZones?: readonly { zone: string; server: string }[];
   logQueries?: boolean;
 }
 
@@ -40,7 +44,9 @@ export function dnsmasqArgv(options: DnsmasqOptions): string[] {
     // Answers are computed, never cached: every lookup reaches the server path.
     '--cache-size=0',
   ];
-  for (const zone of LOCAL_ZONES) argv.push(`--local=/${zone}/`);
+  for (const zone of options.localZones ?? LOCAL_ZONES) argv.push(`--local=/${zone}/`);
+  // Only lab addresses: the forward target is another dnsmasq inside the lab.
+  for (const { zone, server } of options.forwardZones ?? []) argv.push(`--server=/${zone}/${server}`);
   for (const record of options.records) {
     const addresses = [record.a, record.aaaa].filter((a): a is string => a !== undefined);
     if (addresses.length === 0) throw new Error(`dns record ${record.name} has neither A nor AAAA`);

@@ -72,6 +72,39 @@ export async function stopDnsServer(vipLab: ServiceVipLab, replica = 0): Promise
   await server.process.stop();
 }
 
+const UPSTREAM_OUTAGE_TABLE = 'np_f6';
+
+/**
+ * F6: the upstream resolver stops answering (dropped silently on arrival, so the
+ * DNS pods wait and the client times out). Cluster names keep resolving.
+ * Needs a lab built with `upstream: true`.
+ */
+export async function breakUpstream(vipLab: ServiceVipLab): Promise<void> {
+  const upstream = requireUpstream(vipLab);
+  await restoreUpstream(vipLab);
+  await vipLab.lab.nft(
+    upstream.ns,
+    [
+      `table inet ${UPSTREAM_OUTAGE_TABLE} {`,
+      '  chain in {',
+      '    type filter hook input priority 0; policy accept;',
+      '    udp dport 53 drop',
+      '    tcp dport 53 drop',
+      '  }',
+      '}',
+    ].join('\n'),
+  );
+}
+
+export async function restoreUpstream(vipLab: ServiceVipLab): Promise<void> {
+  await deleteTableIfPresent(vipLab, requireUpstream(vipLab).ns, 'inet', UPSTREAM_OUTAGE_TABLE);
+}
+
+function requireUpstream(vipLab: ServiceVipLab): NonNullable<ServiceVipLab['upstream']> {
+  if (!vipLab.upstream) throw new Error('F6 needs a Service VIP lab built with { upstream: true }');
+  return vipLab.upstream;
+}
+
 async function deleteTableIfPresent(vipLab: ServiceVipLab, ns: string, family: string, table: string): Promise<void> {
   const listed = await vipLab.lab.nftCommand(ns, ['list', 'table', family, table], { allowFailure: true });
   if (listed.code === 0) await vipLab.lab.nftCommand(ns, ['delete', 'table', family, table]);

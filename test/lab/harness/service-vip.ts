@@ -36,6 +36,18 @@ export interface ServiceVipLabOptions {
   records?: readonly DnsRecord[];
   /** Log every query dnsmasq answers (its stderr, see `dnsServers[i].process`). */
   logQueries?: boolean;
+  /**
+   * Serve names outside cluster.local from a separate "upstream" server in its own
+   * namespace that the DNS pods forward to, so F6 (upstream broken) can be injected.
+   */
+  upstream?: boolean;
+}
+
+export interface UpstreamDns {
+  ns: string;
+  ip: string;
+  process: LabProcess;
+  records: readonly DnsRecord[];
 }
 
 export interface DnsReplica {
@@ -59,11 +71,23 @@ export interface ServiceVipLab {
   rootIp: string;
   links: { nodeToDns: { node: string; dns: string }; rootToNode: { root: string; node: string } };
   dnsServers: DnsReplica[];
+  /** Present with `upstream: true`: the server names outside cluster.local are forwarded to. */
+  upstream?: UpstreamDns;
   records: readonly DnsRecord[];
   /** Internal: what the fault injectors need to restore the healthy state. */
   readonly healthy: { dnatRuleset: string; podRoute: { dst: string; gateway: string } };
-  readonly dnsOptions: { records: readonly DnsRecord[]; logQueries: boolean };
+  readonly dnsOptions: ReplicaOptions;
 }
+
+interface ReplicaOptions {
+  records: readonly DnsRecord[];
+  logQueries: boolean;
+  localZones?: readonly string[];
+  forwardZones?: readonly { zone: string; server: string }[];
+}
+
+const CLUSTER_ZONE = 'cluster.local';
+const UPSTREAM_LINK = { dns: '198.18.0.5', upstream: '198.18.0.6' };
 
 export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions = {}): Promise<ServiceVipLab> {
   const replicas = options.replicas ?? 1;
@@ -89,7 +113,25 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
   const nodeHttpIp = intToIp(slot + 2);
   const rootToNode = await lab.addVeth({ ns: null, address: `${rootIp}/30` }, { ns: nodeNs, address: `${nodeHttpIp}/30` });
 
-  const dnsOptions = { records, logQueries: options.logQueries ?? false };
+  const logQueries = options.logQueries ?? false;
+  let dnsOptions: ReplicaOptions = { records, logQueries };
+  let upstream: UpstreamDns | undefined;
+  if (options.upstream) {
+    const inCluster = (r: DnsRecord): boolean => r.name === CLUSTER_ZONE || r.name.endsWith(`.${CLUSTER_ZONE}`);
+    const external = records.filter((r) => !inCluster(r));
+    const zones = [...new Set(external.map((r) => r.name.split('.').at(-1)!))];
+    const upstreamNs = await lab.addNamespace('upstream');
+    await lab.addVeth({ ns: dnsNs, address: `${UPSTREAM_LINK.dns}/30` }, { ns: upstreamNs, address: `${UPSTREAM_LINK.upstream}/30` });
+    const upstreamOptions = { records: external, logQueries, localZones: zones };
+    const server = await startReplica(lab, upstreamNs, UPSTREAM_LINK.upstream, upstreamOptions);
+    upstream = { ns: upstreamNs, ip: UPSTREAM_LINK.upstream, process: server, records: external };
+    dnsOptions = {
+      records: records.filter(inCluster),
+      logQueries,
+      localZones: [CLUSTER_ZONE],
+      forwardZones: zones.map((zone) => ({ zone, server: UPSTREAM_LINK.upstream })),
+    };
+  }
   const dnsServers: DnsReplica[] = [];
   for (const ip of podIps) dnsServers.push({ ip, process: await startReplica(lab, dnsNs, ip, dnsOptions) });
 
@@ -103,6 +145,7 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
     rootIp,
     links: { nodeToDns: { node: nodeToDns.a, dns: nodeToDns.b }, rootToNode: { root: rootToNode.a, node: rootToNode.b } },
     dnsServers,
+    ...(upstream ? { upstream } : {}),
     records,
     healthy: { dnatRuleset, podRoute },
     dnsOptions,
@@ -124,8 +167,8 @@ export function vipDnatRuleset(vip: string, podIps: readonly string[]): string {
   ].join('\n');
 }
 
-async function startReplica(lab: Lab, dnsNs: string, ip: string, options: ServiceVipLab['dnsOptions']): Promise<LabProcess> {
-  const proc = lab.spawn(dnsNs, dnsmasqArgv({ listen: ip, records: options.records, logQueries: options.logQueries }));
+async function startReplica(lab: Lab, dnsNs: string, ip: string, options: ReplicaOptions): Promise<LabProcess> {
+  const proc = lab.spawn(dnsNs, dnsmasqArgv({ listen: ip, ...options }));
   const probeName = options.records[0]?.name ?? 'kubernetes.default.svc.cluster.local';
   await waitForDns(lab, dnsNs, ip, probeName, proc);
   return proc;
