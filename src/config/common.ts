@@ -44,13 +44,15 @@ const NAME_RE = /^[a-z0-9]([a-z0-9_-]{0,62})$/;
 
 /** Fields every probe has, whatever its kind. */
 export const baseProbeShape = {
-  name: z.string().regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit'),
-  /** Run every N (interval schedule). Mutually exclusive with `cron`. */
-  every: positiveDuration.optional(),
-  /** node-cron expression; six fields allowed (seconds first). Mutually exclusive with `every`. */
-  cron: z.string().optional(),
-  /** Spread each target's phase over the interval by a stable hash of node and target. */
-  spread: z.boolean().default(true),
-  /** Upper bound for one run; the run is aborted after it. Defaults per kind. */
-  deadline: positiveDuration.optional(),
+  name: z
+    .string()
+    .regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit')
+    .describe('Probe name; the `probe` label of its series. Unique in the file.'),
+  every: positiveDuration.optional().describe('Run every DURATION (default 30s when no `cron`). Not with `cron`.'),
+  cron: z.string().optional().describe('node-cron expression; a sixth, leading seconds field is allowed. Not with `every`.'),
+  spread: z
+    .boolean()
+    .default(true)
+    .describe("Offset each target's runs by a stable hash of source node and target, within the interval."),
+  deadline: positiveDuration.optional().describe('Abort a run after this long. Default: derived from the probe\'s timeouts.'),
 };

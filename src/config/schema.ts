@@ -11,29 +11,33 @@ export type EmbeddedFault = (typeof EMBEDDED_FAULTS)[number];
 const embeddedSchema = z.strictObject({
   dns: z
     .strictObject({
-      /** UDP and TCP port on 127.0.0.1; 0 picks a free one. */
-      port: z.number().int().min(0).max(65535).default(0),
-      /**
-       * conntrack-race: drop a second query arriving on a flow (same source
-       * address and port) before the first was answered, as the F1 race does.
-       */
-      fault: z.enum(EMBEDDED_FAULTS).default('none'),
-      /** Delay before each answer; the race window of the fault. */
-      answerDelay: duration.prefault('5ms'),
+      port: z.number().int().min(0).max(65535).default(0).describe('UDP and TCP port on 127.0.0.1; 0 picks a free one.'),
+      fault: z
+        .enum(EMBEDDED_FAULTS)
+        .default('none')
+        .describe('conntrack-race: drop a second query on a flow (same source address and port) sent before the first was answered, as the F1 race does.'),
+      answerDelay: duration.prefault('5ms').describe('Delay before each answer: the window in which a second query on a flow is racing.'),
     })
     .prefault({}),
 });
 
 export const configSchema = z
   .strictObject({
-    /** The node this probe runs on (`source_node` label). Default: $NODE_NAME, else the hostname. */
-    sourceNode: z.string().min(1).max(253).optional(),
-    /** HTTP listener for /metrics, /healthz, /readyz, /api/results. */
-    listen: hostPort(9810, { allowZero: true }).prefault('0.0.0.0:9810'),
-    /** Probe runs in flight at once, across all probes. */
-    concurrency: z.number().int().min(1).max(10_000).default(64),
-    embedded: embeddedSchema.prefault({}),
-    probes: z.array(z.discriminatedUnion('kind', KIND_SCHEMAS)).min(1, 'at least one probe is required'),
+    sourceNode: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('The node this probe runs on (`source_node` label). Default: $NODE_NAME, else the hostname.'),
+    listen: hostPort(9810, { allowZero: true })
+      .prefault('0.0.0.0:9810')
+      .describe('HOST:PORT of the HTTP listener for /metrics, /healthz, /readyz, /api/results (port 0: any free port).'),
+    concurrency: z.number().int().min(1).max(10_000).default(64).describe('Probe runs in flight at once, across all probes.'),
+    embedded: embeddedSchema.prefault({}).describe("netprobe's own loopback DNS responder, started when a dns probe lists server `embedded`."),
+    probes: z
+      .array(z.discriminatedUnion('kind', KIND_SCHEMAS))
+      .min(1, 'at least one probe is required')
+      .describe('The probes to run; each item is validated by the schema of its `kind`.'),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
