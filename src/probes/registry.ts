@@ -5,6 +5,7 @@ import { dnsProbeSchema, type DnsProbeConfig } from './dns/config.ts';
 import { runDns } from './dns/run.ts';
 import { dnsOptions, dnsTargets } from './dns/targets.ts';
 import type { DnsOptions, DnsResult, DnsTarget } from './dns/types.ts';
+import { icmpKind } from './icmp/kind.ts';
 import { tcpKind } from './tcp/kind.ts';
 import type { ProbeFn, TargetInfo } from './types.ts';
 
@@ -44,4 +45,5 @@ export type AnyKindDef = ProbeKindDef<any, any, any, any>;
 export const KINDS: Record<string, AnyKindDef> = {
   dns,
   tcp: tcpKind,
+  icmp: icmpKind,
 };
