@@ -67,14 +67,20 @@ type NativeEngineCtor = new (
   onEvents: (events: NativeEvent[]) => void,
 ) => NativeEngine;
 
-let addon: { Engine: NativeEngineCtor } | undefined;
+interface Addon {
+  Engine: NativeEngineCtor;
+  buildEchoRequest(ident: number, seq: number, size: number, token: number, checksum: boolean): Buffer;
+  parseEchoReply(datagram: Buffer, raw: boolean, ident: number): { seq: number; token: number; bytes: number } | null;
+}
 
-function loadAddon(): { Engine: NativeEngineCtor } {
+let addon: Addon | undefined;
+
+function loadAddon(): Addon {
   if (addon) return addon;
   if (process.platform !== 'linux') throw new Error(`the ICMP engine is Linux-only (this is ${process.platform})`);
   const require = createRequire(import.meta.url);
   try {
-    addon = require('../../build/Release/netprobe_icmp.node') as { Engine: NativeEngineCtor };
+    addon = require('../../build/Release/netprobe_icmp.node') as Addon;
   } catch (err) {
     throw new Error(
       `netprobe's ICMP addon is not built (build/Release/netprobe_icmp.node): run "npm rebuild" in the project ` +
@@ -205,4 +211,17 @@ export class IcmpEngine implements IcmpPinger {
 /** Opens an ICMP engine; throws a setup error naming the missing privilege when it cannot. */
 export function openIcmpEngine(options: IcmpEngineOptions = {}): IcmpEngine {
   return new IcmpEngine(options);
+}
+
+/**
+ * The exact ICMP bytes the engine writes for one request (the kernel adds the
+ * IP header); `checksum` false leaves it 0 as for a datagram socket. For tests.
+ */
+export function buildEchoRequest(ident: number, seq: number, sizeBytes: number, token: number, checksum = true): Buffer {
+  return loadAddon().buildEchoRequest(ident, seq, sizeBytes, token, checksum);
+}
+
+/** How the engine reads one received datagram (IPv4 header first when `raw`); null = not an echo reply for `ident`. For tests. */
+export function parseEchoReply(datagram: Buffer, raw: boolean, ident: number): { seq: number; token: number; bytes: number } | null {
+  return loadAddon().parseEchoReply(datagram, raw, ident);
 }
