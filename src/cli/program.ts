@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
 import { dnsCommand } from './commands/dns.ts';
+import { mtuCommand } from './commands/mtu.ts';
 import { runCommand } from './commands/run.ts';
 import { tcpCommand } from './commands/tcp.ts';
 import { validateConfigCommand } from './commands/validate-config.ts';
@@ -15,7 +16,8 @@ export function buildProgram(): Command {
     .addCommand(runCommand())
     .addCommand(validateConfigCommand())
     .addCommand(dnsCommand())
-    .addCommand(tcpCommand());
+    .addCommand(tcpCommand())
+    .addCommand(mtuCommand());
   for (const sub of program.commands) sub.version(VERSION, '-V, --version');
   return withUsageExit(program);
 }

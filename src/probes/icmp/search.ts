@@ -34,6 +34,9 @@ export interface SearchProgress {
   answered: number | null;
   /** Smallest size known to fail so far (null: none yet). */
   failing: number | null;
+  /** For frag_needed: who reported it and the MTU it gave; for local_too_big: the local MTU. */
+  hop?: string;
+  mtu?: number;
 }
 
 export interface SearchParams extends MtuSearchOptions {
@@ -77,7 +80,8 @@ export async function searchCeiling(
   const answered = new Set<number>();
   const failed = new Map<number, SizeVerdict>();
   const inFlight = new Set<number>();
-  const settled: { size: number; verdict: SizeVerdict }[] = [];
+  const settled: { size: number; verdict: SizeVerdict; hop?: string; mtu?: number }[] = [];
+  const details = new Map<number, { hop?: string; mtu?: number }>();
   let hints = [...(params.hints ?? [])];
   let reportBound = Number.POSITIVE_INFINITY; // from frag-needed / local MTU: sizes >= this fail
   let tried = 0;
@@ -97,6 +101,8 @@ export async function searchCeiling(
       Array.from({ length: attempts }, async () => {
         const outcome = await pinger.echo(addr, size, timeoutMs, done.signal);
         tally.record(size, outcome);
+        if (outcome.kind === 'frag_needed') details.set(size, { hop: outcome.hop, mtu: outcome.mtu });
+        if (outcome.kind === 'local_too_big' && outcome.localMtu !== null) details.set(size, { mtu: outcome.localMtu });
         if (outcome.kind === 'frag_needed' && outcome.mtu > 0 && outcome.mtu < size) {
           reportBound = Math.min(reportBound, outcome.mtu + 1);
           hints.push(outcome.mtu);
@@ -128,7 +134,7 @@ export async function searchCeiling(
       if (verdict !== 'timeout' && verdict !== 'aborted' && verdict !== 'local_too_big' && verdict !== 'send_error') {
         slowestAnswerMs = Math.max(slowestAnswerMs, performance.now() - launchedAt.get(size)!);
       }
-      settled.push({ size, verdict });
+      settled.push({ size, verdict, ...(verdict === 'frag_needed' || verdict === 'local_too_big' ? details.get(size) : {}) });
       wake?.();
     });
   };
@@ -186,10 +192,10 @@ export async function searchCeiling(
       });
       wake = undefined;
       // Take every verdict that arrived in the same batch before deciding again.
-      for (const { size, verdict } of settled.splice(0)) {
+      for (const { size, verdict, ...detail } of settled.splice(0)) {
         if (verdict === 'reply') answered.add(size);
         else if (verdict !== 'aborted') failed.set(size, verdict);
-        params.onProgress?.({ size, verdict, answered: answered.size > 0 ? lowest() : null, failing: nullIfOpen(failing(lowest())) });
+        params.onProgress?.({ size, verdict, answered: answered.size > 0 ? lowest() : null, failing: nullIfOpen(failing(lowest())), ...detail });
       }
     }
   } finally {
