@@ -13,6 +13,7 @@ import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/fanout.ts';
 import { RECORDERS } from '../metrics/record.ts';
 import { recordRun, seriesOf } from '../metrics/recorder.ts';
+import { closeSharedIcmpEngines, sharedIcmpEngine } from '../probes/icmp/engine.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
@@ -139,6 +140,7 @@ export class Daemon {
 
   async #apply(config: Config): Promise<void> {
     await this.#syncResponder(config);
+    this.#openIcmpSockets(config);
     const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
     const jobs: Job[] = [];
     const scheduled = new Map<string, Scheduled>();
@@ -218,6 +220,17 @@ export class Daemon {
     }
   }
 
+  /** Opens the ICMP socket(s) up front: a missing privilege is a setup error, and the log says which socket is used. */
+  #openIcmpSockets(config: Config): void {
+    for (const probe of config.probes) {
+      if (probe.kind !== 'icmp' || this.#icmpModes.has(probe.socket)) continue;
+      const engine = sharedIcmpEngine(probe.socket);
+      this.#icmpModes.add(probe.socket);
+      this.#log.info('ICMP socket open', { socket: engine.mode, requested: probe.socket, ident: engine.ident });
+    }
+  }
+  #icmpModes = new Set<string>();
+
   async #syncResponder(config: Config): Promise<void> {
     const wanted = config.probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
     const { fault, port, answerDelay } = config.embedded.dns;
@@ -244,5 +257,6 @@ export class Daemon {
     this.#http.closeAllConnections();
     await new Promise<void>((r) => this.#http.close(() => r()));
     await this.#responder?.stop();
+    closeSharedIcmpEngines();
   }
 }

@@ -1,7 +1,7 @@
-// Turns one ICMP run into instrument updates. Per-size series exist only for
-// the configured `sizes` (a bounded, operator-chosen set); the search tries
-// sizes that change from run to run, so they would make `size` an unbounded
-// label: the search shows up in the path_mtu gauges instead.
+// Turns one ICMP run into instrument updates. Per-size series come from the
+// walk of the configured `sizes` only (a bounded, operator-chosen set): the
+// search tries sizes that change from run to run, which would make `size` an
+// unbounded label, so the search shows up in the path_mtu gauges instead.
 import type { IcmpOptions, IcmpResult, IcmpTarget } from '../probes/icmp/types.ts';
 import type { Labels } from './catalog.ts';
 import type { KindRecorder } from './recorder.ts';
@@ -15,7 +15,7 @@ export const icmpRecorder: KindRecorder<IcmpTarget, IcmpOptions, IcmpResult> = {
     const path = pathLabels(probe, target);
     const configured = new Set(options.sizes);
     for (const s of result.sizes) {
-      if (!configured.has(s.size)) continue;
+      if (!configured.has(s.size)) continue; // defensive: the walk only sends configured sizes
       const labels = { ...path, size: String(s.size) };
       // Requests cancelled in flight were neither answered nor lost: not counted,
       // so 1 - replies/requests stays a true loss ratio.

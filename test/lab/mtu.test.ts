@@ -63,7 +63,7 @@ describe.skipIf(!labAvailable)('MTU search through a router hop at 1400', () => 
     // Sizes above the client's own 1500 veth are refused locally, with its MTU.
     expect(r.localMtu).toBe(1500);
     expect(r.durationSeconds).toBeLessThan(TIMEOUT_MS / 1000);
-    const at1400 = r.sizes.find((s) => s.size === 1400)!;
+    const at1400 = r.searchSizes.find((s) => s.size === 1400)!;
     expect(at1400.replies).toBeGreaterThan(0);
   });
 
@@ -100,7 +100,7 @@ describe.skipIf(!labAvailable)('MTU search through a router hop at 1400', () => 
       expect(r.firstFailingBytes).toBe(1401);
       expect(r.blackhole).toBe(true);
       expect(r.reason).toBe('blackhole');
-      expect(r.sizes.find((s) => s.size === 1401)?.timeouts).toBeGreaterThan(0);
+      expect(r.searchSizes.find((s) => s.size === 1401)?.timeouts).toBeGreaterThan(0);
       expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS);
       expect(elapsed).toBeLessThan(3 * TIMEOUT_MS);
     });

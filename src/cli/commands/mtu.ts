@@ -169,7 +169,7 @@ export function mtuJson(target: IcmpTarget, r: IcmpResult) {
     elapsed_seconds: r.durationSeconds,
     result: r.reason,
     ...(r.error ? { error: r.error } : {}),
-    sizes: r.sizes.map((s) => ({
+    sizes: [...r.sizes, ...r.searchSizes].sort((a, b) => a.size - b.size).map((s) => ({
       size: s.size,
       sent: s.sent,
       replies: s.replies,

@@ -24,7 +24,10 @@ async function resolveIPv4(host: string): Promise<string> {
 
 export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: ProbeContext, hooks: IcmpRunHooks = {}): Promise<IcmpResult> {
   const started = ctx.clock.now();
+  // Separate books: the walk's per-size counts feed the per-size metrics; the
+  // search's candidate sizes change from run to run and stay in the result.
   const tally = new SizeTally();
+  const searchTally = new SizeTally();
   const base = { address: target.host, socket: null, expectedBytes: options.expectedMtu };
   const failed = (reason: IcmpReason, error: string): IcmpResult => ({
     ...base,
@@ -37,6 +40,7 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     probesSent: 0,
     searched: false,
     sizes: [],
+    searchSizes: [],
     durationSeconds: (ctx.clock.now() - started) / 1000,
     error,
   });
@@ -64,15 +68,17 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     const expected = options.expectedMtu;
     const hints = expected !== null ? [expected, expected + 1] : [];
     const params = { ...options.search, timeoutMs: options.timeoutMs, hints, ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) };
-    work.push(searchCeiling(pinger, address, params, tally, ctx.signal).then((outcome) => (search = outcome)));
+    work.push(searchCeiling(pinger, address, params, searchTally, ctx.signal).then((outcome) => (search = outcome)));
   }
   await Promise.all(work);
 
   const found = search as SearchOutcome | null;
   const ceiling = found ? found.ceiling : tally.largestAnswered();
   const firstFailing = found ? found.firstFailing : tally.smallestFailedAbove(ceiling);
-  const blackhole = isBlackhole(tally, ceiling, firstFailing);
-  const probesSent = tally.probesSent;
+  const blackhole = isBlackhole(found ? searchTally : tally, ceiling, firstFailing);
+  const probesSent = tally.probesSent + searchTally.probesSent;
+  const sendErrors = new Set([...tally.sendErrors, ...searchTally.sendErrors]);
+  const fragNeeded = new Map([...tally.fragNeeded, ...searchTally.fragNeeded].map((f) => [`${f.hop}/${f.mtu}`, f]));
 
   let reason: IcmpReason = 'ok';
   let error: string | undefined;
@@ -80,15 +86,15 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     reason = 'aborted';
     error = 'run aborted (deadline or shutdown)';
   } else if (ceiling === null) {
-    reason = probesSent === 0 && tally.sendErrors.size > 0 ? 'send_error' : 'no_reply';
-    error = tally.sendErrors.size > 0 ? `send failed: ${[...tally.sendErrors].join(', ')}` : `no reply from ${address} at any size`;
+    reason = probesSent === 0 && sendErrors.size > 0 ? 'send_error' : 'no_reply';
+    error = sendErrors.size > 0 ? `send failed: ${[...sendErrors].join(', ')}` : `no reply from ${address} at any size`;
   } else if (blackhole) {
     reason = 'blackhole';
     error = `sizes from ${firstFailing} B vanish without "fragmentation needed" (ceiling ${ceiling} B)`;
   } else if (options.expectedMtu !== null && ceiling < options.expectedMtu) {
     reason = 'mtu_below_expected';
     error = `path MTU ceiling ${ceiling} B is below the expected ${options.expectedMtu} B`;
-  } else if (tally.lossAtOrBelow(ceiling)) {
+  } else if (tally.lossAtOrBelow(ceiling) || searchTally.lossAtOrBelow(ceiling)) {
     reason = 'loss';
     error = 'some requests at sizes the path carries went unanswered';
   }
@@ -101,11 +107,12 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     ceilingBytes: ceiling,
     firstFailingBytes: firstFailing,
     blackhole,
-    fragNeeded: tally.fragNeeded,
-    localMtu: tally.localMtu,
+    fragNeeded: [...fragNeeded.values()].sort((a, b) => a.mtu - b.mtu || a.hop.localeCompare(b.hop)),
+    localMtu: searchTally.localMtu ?? tally.localMtu,
     probesSent,
     searched: found !== null,
     sizes: tally.sizes,
+    searchSizes: searchTally.sizes,
     durationSeconds: (ctx.clock.now() - started) / 1000,
   };
   if (error !== undefined) result.error = error;

@@ -102,8 +102,10 @@ export interface IcmpResult {
   /** Echo requests that left this host (local refusals not included). */
   probesSent: number;
   searched: boolean;
-  /** Per-size statistics, ascending by size. */
+  /** Per-size statistics of the configured sizes (the walk), ascending. */
   sizes: SizeStats[];
+  /** Per-size statistics of the candidate sizes the search tried, ascending. */
+  searchSizes: SizeStats[];
   durationSeconds: number;
   /** Human-readable detail for failures; never a label. */
   error?: string;
