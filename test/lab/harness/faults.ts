@@ -69,6 +69,7 @@ export async function restoreRoute(vipLab: ServiceVipLab): Promise<void> {
 export async function stopDnsServer(vipLab: ServiceVipLab, replica = 0): Promise<void> {
   const server = vipLab.dnsServers[replica];
   if (!server) throw new Error(`stopDnsServer: no replica ${replica}`);
+  await server.relay?.stop();
   await server.process.stop();
 }
 

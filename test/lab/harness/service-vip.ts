@@ -6,10 +6,16 @@
 // kube-proxy (IPVS is not available in this kernel): VIP 198.19.0.10:53 udp/tcp ->
 // the DNS pod IP(s). The DNS pods live on a "pod subnet" (198.18.16.0/24) behind
 // a route, as on another node, so deleting that route reproduces F3.
+import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.ts';
 import { run } from './exec.ts';
 import type { LabProcess } from './exec.ts';
 import { dnsmasqArgv, waitForDns, type DnsRecord } from './dnsmasq.ts';
+import { NODE_BIN } from './netprobe.ts';
+
+const RELAY_SCRIPT = fileURLToPath(new URL('./delay-relay.ts', import.meta.url));
+/** Backends behind the latency shims: dnsmasq replica i on 127.0.1.(i+1):5353 inside the DNS namespace. */
+const BACKEND_PORT = 5353;
 
 export type { DnsRecord } from './dnsmasq.ts';
 
@@ -37,6 +43,12 @@ export interface ServiceVipLabOptions {
   /** Log every query dnsmasq answers (its stderr, see `dnsServers[i].process`). */
   logQueries?: boolean;
   /**
+   * One-way delay added to every query on its way into each DNS pod, like the
+   * network hop to a CoreDNS pod on another node (default 20 ms; 0 = dnsmasq
+   * listens on the pod IP itself). See delay-relay.ts for why it matters to F1.
+   */
+  networkDelayMs?: number;
+  /**
    * Serve names outside cluster.local from a separate "upstream" server in its own
    * namespace that the DNS pods forward to, so F6 (upstream broken) can be injected.
    */
@@ -51,9 +63,12 @@ export interface UpstreamDns {
 }
 
 export interface DnsReplica {
-  /** The "pod IP" the server listens on (port 53, UDP and TCP). */
+  /** The "pod IP" the server answers on (port 53, UDP and TCP). */
   ip: string;
+  /** dnsmasq. */
   process: LabProcess;
+  /** The latency shim on the pod IP in front of dnsmasq (absent with networkDelayMs 0). */
+  relay?: LabProcess;
 }
 
 export interface ServiceVipLab {
@@ -80,6 +95,7 @@ export interface ServiceVipLab {
 }
 
 interface ReplicaOptions {
+  networkDelayMs?: number;
   records: readonly DnsRecord[];
   logQueries: boolean;
   localZones?: readonly string[];
@@ -114,7 +130,8 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
   const rootToNode = await lab.addVeth({ ns: null, address: `${rootIp}/30` }, { ns: nodeNs, address: `${nodeHttpIp}/30` });
 
   const logQueries = options.logQueries ?? false;
-  let dnsOptions: ReplicaOptions = { records, logQueries };
+  const networkDelayMs = options.networkDelayMs ?? 20;
+  let dnsOptions: ReplicaOptions = { records, logQueries, networkDelayMs };
   let upstream: UpstreamDns | undefined;
   if (options.upstream) {
     const inCluster = (r: DnsRecord): boolean => r.name === CLUSTER_ZONE || r.name.endsWith(`.${CLUSTER_ZONE}`);
@@ -126,6 +143,7 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
     const server = await startReplica(lab, upstreamNs, UPSTREAM_LINK.upstream, upstreamOptions);
     upstream = { ns: upstreamNs, ip: UPSTREAM_LINK.upstream, process: server, records: external };
     dnsOptions = {
+      networkDelayMs,
       records: records.filter(inCluster),
       logQueries,
       localZones: [CLUSTER_ZONE],
@@ -133,7 +151,7 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
     };
   }
   const dnsServers: DnsReplica[] = [];
-  for (const ip of podIps) dnsServers.push({ ip, process: await startReplica(lab, dnsNs, ip, dnsOptions) });
+  for (const [i, ip] of podIps.entries()) dnsServers.push(await startPod(lab, dnsNs, ip, i, dnsOptions));
 
   return {
     lab,
@@ -167,19 +185,39 @@ export function vipDnatRuleset(vip: string, podIps: readonly string[]): string {
   ].join('\n');
 }
 
-async function startReplica(lab: Lab, dnsNs: string, ip: string, options: ReplicaOptions): Promise<LabProcess> {
-  const proc = lab.spawn(dnsNs, dnsmasqArgv({ listen: ip, ...options }));
-  const probeName = options.records[0]?.name ?? 'kubernetes.default.svc.cluster.local';
-  await waitForDns(lab, dnsNs, ip, probeName, proc);
+/** A DNS server on `ip`:53 (the upstream): dnsmasq alone, no shim. */
+async function startReplica(lab: Lab, ns: string, ip: string, options: ReplicaOptions): Promise<LabProcess> {
+  const { networkDelayMs: _unused, ...dnsmasqOptions } = options;
+  const proc = lab.spawn(ns, dnsmasqArgv({ listen: ip, ...dnsmasqOptions }));
+  await waitForDns(lab, ns, ip, probeName(options), proc);
   return proc;
+}
+
+function probeName(options: ReplicaOptions): string {
+  return options.records[0]?.name ?? 'kubernetes.default.svc.cluster.local';
+}
+
+/** DNS pod `index` on `ip`:53: dnsmasq behind the latency shim, or dnsmasq alone when the delay is 0. */
+async function startPod(lab: Lab, ns: string, ip: string, index: number, options: ReplicaOptions): Promise<DnsReplica> {
+  const delay = options.networkDelayMs ?? 0;
+  if (delay === 0) return { ip, process: await startReplica(lab, ns, ip, options) };
+  const backend = `127.0.1.${index + 1}`;
+  const { networkDelayMs: _unused, ...dnsmasqOptions } = options;
+  const dnsmasq = lab.spawn(ns, dnsmasqArgv({ listen: backend, port: BACKEND_PORT, ...dnsmasqOptions }));
+  const relay = lab.spawn(ns, [NODE_BIN, RELAY_SCRIPT, `${ip}:53`, `${backend}:${BACKEND_PORT}`, String(delay)]);
+  await relay.waitForOutput(/relay ready/, 10_000);
+  await waitForDns(lab, ns, ip, probeName(options), dnsmasq);
+  return { ip, process: dnsmasq, relay };
 }
 
 /** Starts a stopped replica again (undoes stopDnsServer). */
 export async function startDnsServer(vipLab: ServiceVipLab, replica = 0): Promise<void> {
   const server = vipLab.dnsServers[replica];
   if (!server) throw new Error(`startDnsServer: no replica ${replica}`);
-  if (server.process.running) return;
-  server.process = await startReplica(vipLab.lab, vipLab.dnsNs, server.ip, vipLab.dnsOptions);
+  if (server.process.running && (server.relay?.running ?? true)) return;
+  await server.process.stop();
+  await server.relay?.stop();
+  vipLab.dnsServers[replica] = await startPod(vipLab.lab, vipLab.dnsNs, server.ip, replica, vipLab.dnsOptions);
 }
 
 /** Picks a root<->node /30 not already addressed in the root namespace. */
