@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# netprobe image: Node 26 LTS on Debian slim, built in two stages.
+# Build:  docker build -t netprobe:0.1.0 .
+# Run:    the DaemonSet in deploy/kubernetes passes `run --config /etc/netprobe/config.yaml`.
+#
+# Both stages use the same Debian release, so the ICMP addon built in the
+# first one links against the same glibc the second one runs.
+ARG NODE_IMAGE=node:26-trixie-slim
+
+FROM ${NODE_IMAGE} AS build
+# node-gyp needs python3, make and a C compiler for the ICMP addon (native/icmp.c).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json binding.gyp ./
+COPY native/ native/
+# Runtime dependencies only (--omit=dev: no TypeScript, vitest, the `node`
+# toolchain package or test-only models). npm runs `node-gyp rebuild` for
+# binding.gyp, against this image's own Node headers.
+RUN npm ci --omit=dev --no-audit --no-fund --nodedir=/usr/local \
+ && test -f build/Release/netprobe_icmp.node \
+ && rm -rf build/Release/obj.target build/Release/.deps \
+ && npm cache clean --force
+COPY src/ src/
+COPY bin/ bin/
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules/ node_modules/
+COPY --from=build /app/build/Release/netprobe_icmp.node build/Release/
+COPY --from=build /app/src/ src/
+COPY --from=build /app/bin/ bin/
+# A numeric non-root user (matches runAsUser in the DaemonSet, so
+# runAsNonRoot can be verified). Files stay root-owned: the app only reads them.
+USER 65532:65532
+EXPOSE 9810
+# Node runs the TypeScript sources directly (type stripping); SIGTERM is
+# handled by the daemon itself, which stops probes and closes its listener.
+ENTRYPOINT ["node", "src/cli/main.ts"]
+CMD ["run", "--config", "/etc/netprobe/config.yaml"]
