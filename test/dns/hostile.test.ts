@@ -2,7 +2,9 @@
 // counted under their reason and ignored while the real answer is taken.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DnsMode } from '../../src/probes/dns/types.ts';
-import { lookup } from './helpers.ts';
+import { runDns } from '../../src/probes/dns/run.ts';
+import { systemClock } from '../../src/probes/types.ts';
+import { lookup, options, target } from './helpers.ts';
 import { answerTo, TestServer } from './test-server.ts';
 
 let server: TestServer | undefined;
@@ -56,6 +58,16 @@ describe('mismatched responses before the right answer', () => {
       ['TXT', 'servfail', 'FORMERR'],
     ]);
     expect(r.outcome).toBe('servfail');
+  });
+});
+
+describe('IPv6', () => {
+  it.each(['::1', '0:0:0:0:0:0:0:1'])('server %s: answers taken, source check on the canonical address', async (host) => {
+    server = await TestServer.start(undefined, '::1');
+    const r = await runDns(target(server.port, 'a.netprobe.test', host), options(), { signal: new AbortController().signal, clock: systemClock });
+    expect(r.outcome).toBe('success');
+    expect(r.mismatched).toEqual({});
+    expect(r.queries.map((q) => q.answers)).toEqual([['192.0.2.7'], ['2001:db8::7']]);
   });
 });
 

@@ -64,10 +64,10 @@ export class TestServer {
     });
   }
 
-  static async start(handler: UdpHandler = (q, _raw, from, s) => s.reply(from, answerTo(q))): Promise<TestServer> {
+  static async start(handler: UdpHandler = (q, _raw, from, s) => s.reply(from, answerTo(q)), host = '127.0.0.1'): Promise<TestServer> {
     const bind = async (): Promise<Socket> => {
-      const s = createSocket('udp4');
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+      const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      await new Promise<void>((resolve) => s.bind(0, host, resolve));
       return s;
     };
     return new TestServer(await bind(), await bind(), handler);

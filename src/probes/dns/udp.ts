@@ -54,10 +54,10 @@ export class UdpSession {
     const { host, port } = this.#host.server;
     try {
       socket.send(query.message, port, host, (err) => {
-        if (err && this.#pending[index] === query) this.#fail(index, 'network_error', `send: ${err.message}`);
+        if (err && this.#pending[index] === query) this.#fail(index, 'network_error', err.message);
       });
     } catch (err) {
-      this.#fail(index, 'network_error', `send: ${(err as Error).message}`);
+      this.#fail(index, 'network_error', (err as Error).message);
     }
   }
 
