@@ -13,8 +13,7 @@ beforeAll(async () => {
   silentUdp = createSocket('udp4');
   await new Promise<void>((resolve) => silentUdp.bind(0, '127.0.0.1', resolve));
   // Accepts TCP connections and never answers (its UDP side stays unused).
-  silentTcp = await TestServer.start(() => {});
-  await silentTcp.listenTcp(() => [], { silent: true });
+  silentTcp = await TestServer.startTcp(() => [], { silent: true }, () => {});
 });
 afterAll(async () => {
   silentUdp.close();

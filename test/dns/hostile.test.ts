@@ -83,16 +83,14 @@ describe('a server that answers only garbage', () => {
   });
 
   it('TCP: an answer frame that does not decode is malformed at once', async () => {
-    server = await TestServer.start();
-    await server.listenTcp((q) => [answerTo(q).subarray(0, answerTo(q).length - 2)]);
+    server = await TestServer.startTcp((q) => [answerTo(q).subarray(0, answerTo(q).length - 2)]);
     const r = await lookup(server.port, 'a.netprobe.test', { transport: 'tcp', mode: 'single', timeoutMs: 2000 });
     expect(r.outcome).toBe('malformed');
     expect(r.durationSeconds).toBeLessThan(1);
   });
 
   it('TCP: a wrong-id frame is counted and the next frame taken', async () => {
-    server = await TestServer.start();
-    await server.listenTcp((q) => [answerTo(q, { id: (q.id! + 1) & 0xffff }), answerTo(q)]);
+    server = await TestServer.startTcp((q) => [answerTo(q, { id: (q.id! + 1) & 0xffff }), answerTo(q)]);
     const r = await lookup(server.port, 'a.netprobe.test', { transport: 'tcp' });
     expect(r.outcome).toBe('success');
     expect(r.mismatched).toEqual({ wrong_id: 2 });
@@ -100,8 +98,7 @@ describe('a server that answers only garbage', () => {
   });
 
   it('TCP: a silent server times out per attempt and reconnects', async () => {
-    server = await TestServer.start();
-    await server.listenTcp(() => [], { silent: true });
+    server = await TestServer.startTcp(() => [], { silent: true });
     const r = await lookup(server.port, 'a.netprobe.test', { transport: 'tcp', mode: 'single', timeoutMs: 150, attempts: 2 });
     expect(r.outcome).toBe('timeout');
     expect(r.attemptTimeouts).toBe(2);

@@ -45,7 +45,7 @@ export class TestServer {
   readonly replies: number[] = [];
   handler: UdpHandler;
   tcp: Server | undefined;
-  readonly #tcpClients = new Set<TcpSocket>();
+  #tcpClients = new Set<TcpSocket>();
 
   private constructor(socket: Socket, spoofer: Socket, handler: UdpHandler) {
     this.socket = socket;
@@ -86,27 +86,38 @@ export class TestServer {
     this.spoofer.send(msg, to.port, to.address);
   }
 
-  /** Also listen on TCP, same port; `frames` returns the length-prefixed-less messages to send back. */
-  async listenTcp(frames: (query: DecodedPacket) => Buffer[], opts: { silent?: boolean } = {}): Promise<void> {
-    this.tcp = createServer((client) => {
-      this.#tcpClients.add(client);
-      client.on('close', () => this.#tcpClients.delete(client));
-      client.on('error', () => {});
-      let buf = Buffer.alloc(0);
-      client.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
-        const query = decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-        buf = Buffer.alloc(0);
-        if (opts.silent) return;
-        for (const msg of frames(query)) {
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(msg.length);
-          client.write(Buffer.concat([len, msg]));
-        }
+  /**
+   * A server on UDP and TCP of the same port (a port free for both is found
+   * by retrying). Over TCP each query gets `frames(query)` back, each
+   * length-prefixed; `silent` accepts connections and never answers.
+   */
+  static async startTcp(
+    frames: (query: DecodedPacket) => Buffer[],
+    opts: { silent?: boolean } = {},
+    handler: UdpHandler = (q, _raw, from, s) => s.reply(from, answerTo(q)),
+  ): Promise<TestServer> {
+    const clients = new Set<TcpSocket>();
+    for (let tries = 0; tries < 20; tries++) {
+      const tcp = createServer((client) => serveTcp(client, clients, frames, opts.silent ?? false));
+      await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+      const port = (tcp.address() as { port: number }).port;
+      const udp = createSocket('udp4');
+      const bound = await new Promise<boolean>((resolve) => {
+        udp.once('error', () => resolve(false));
+        udp.bind(port, '127.0.0.1', () => resolve(true));
       });
-    });
-    await new Promise<void>((resolve) => this.tcp!.listen(this.port, '127.0.0.1', resolve));
+      if (!bound) {
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        continue;
+      }
+      const spoofer = createSocket('udp4');
+      await new Promise<void>((resolve) => spoofer.bind(0, '127.0.0.1', resolve));
+      const server = new TestServer(udp, spoofer, handler);
+      server.tcp = tcp;
+      server.#tcpClients = clients;
+      return server;
+    }
+    throw new Error('no port free for both UDP and TCP after 20 tries');
   }
 
   async close(): Promise<void> {
@@ -115,4 +126,23 @@ export class TestServer {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     await new Promise<void>((resolve) => this.spoofer.close(() => resolve()));
   }
+}
+
+function serveTcp(client: TcpSocket, clients: Set<TcpSocket>, frames: (query: DecodedPacket) => Buffer[], silent: boolean): void {
+  clients.add(client);
+  client.on('close', () => clients.delete(client));
+  client.on('error', () => {});
+  let buf = Buffer.alloc(0);
+  client.on('data', (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+    const query = decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+    buf = Buffer.alloc(0);
+    if (silent) return;
+    for (const msg of frames(query)) {
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(msg.length);
+      client.write(Buffer.concat([len, msg]));
+    }
+  });
 }
