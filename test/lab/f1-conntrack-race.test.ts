@@ -168,6 +168,10 @@ describe.skipIf(!labAvailable)('F1 conntrack race through a DNATed Service VIP',
         expect(series[0]!.labels).toMatchObject({ mode: variant.mode, transport: variant.transport });
         expect(series[0]!.value, `${variant.label} stalled`).toBe(0);
       }
+      // Stalled, yet answered: every lookup of every mode is a success.
+      const failures = samples.filter((s) => s.name === 'netprobe_dns_lookups_total' && s.labels.result !== 'success' && s.value > 0);
+      expect(failures).toEqual([]);
+      expect(sum(samples, 'netprobe_dns_attempt_timeouts_total', { probe: 'f1-parallel' })).toBeGreaterThan(0);
       // The stall is visible in the latency histogram too: parallel lookups land above 1 s.
       const parallelFast = sum(samples, 'netprobe_dns_lookup_duration_seconds_bucket', { probe: 'f1-parallel', le: '1' });
       const parallelAll = sum(samples, 'netprobe_dns_lookup_duration_seconds_count', { probe: 'f1-parallel' });

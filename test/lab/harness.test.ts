@@ -1,7 +1,10 @@
 // Self-test of the lab harness: the topologies really behave like the cluster
 // failure modes they stand in for, checked with Debian's own tools (dig, iputils
 // ping) so a netprobe bug cannot hide a harness bug or the other way round.
+import { existsSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   breakUpstream,
@@ -53,9 +56,11 @@ describe.skipIf(!labAvailable)('lab leftovers', () => {
     await run(['ip', 'netns', 'add', deadNs]);
     await run(['ip', 'netns', 'add', liveNs]);
     await run(['ip', 'link', 'add', deadLink, 'type', 'veth', 'peer', 'name', linkName(deadStem, 0, 'b')]);
+    const deadTmp = mkdtempSync(path.join(os.tmpdir(), `${deadStem}-`));
     try {
       const removed = await clearLeftovers(import.meta.url);
-      expect(removed).toEqual(expect.arrayContaining([deadNs, deadLink]));
+      expect(removed).toEqual(expect.arrayContaining([deadNs, deadLink, path.basename(deadTmp)]));
+      expect(existsSync(deadTmp)).toBe(false);
       expect(await listNamespaces()).not.toContain(deadNs);
       expect(await listNamespaces()).toContain(liveNs);
       expect((await listRootLinks()).filter((l) => l.startsWith(deadStem))).toEqual([]);

@@ -8,6 +8,8 @@
 // The stem lets a later run of the same file find and remove what a crashed run
 // left behind, without touching other files' or live runs' objects.
 import { createHash } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './exec.ts';
@@ -123,6 +125,11 @@ export async function clearLeftovers(testFile: string): Promise<string[]> {
   for (const link of (await listRootLinks()).filter(stale)) {
     await run(['ip', 'link', 'del', link], { allowFailure: true });
     removed.push(link);
+  }
+  // Lab.tmpDir() directories (configs, logs) are named with the same stem.
+  for (const entry of readdirSync(os.tmpdir()).filter(stale)) {
+    rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    removed.push(entry);
   }
   return removed;
 }
