@@ -45,3 +45,22 @@ describe('tcpRecorder', () => {
     expect(text).toContain('netprobe_tcp_connects_total{source_node="node-a",probe="web",target="198.18.0.3:8080"');
   });
 });
+
+describe('tcpRecorder across runs', () => {
+  it('keeps counting after the first run, touching only the results that happened', async () => {
+    const sink = new PrometheusSink(new Registry(), 'node-a');
+    const run = (outcome: TcpConnectResult['outcome']) => summarizeRun([connect(1, outcome, 0.001)], false, 0.001);
+    tcpRecorder.record(sink, 'web', target, options, run('connected'));
+    tcpRecorder.record(sink, 'web', target, options, run('refused'));
+    tcpRecorder.record(sink, 'web', target, options, run('refused'));
+    const text = await sink.render();
+    const base = 'source_node="node-a",probe="web",target="198.18.0.2:8080",target_kind="peer",target_node="node-b"';
+    expect(text).toContain(`netprobe_tcp_connects_total{${base},result="connected"} 1\n`);
+    expect(text).toContain(`netprobe_tcp_connects_total{${base},result="refused"} 2\n`);
+    expect(text).toContain(`netprobe_tcp_connects_total{${base},result="timeout"} 0\n`);
+    // A new sink starts its series from zero again.
+    const fresh = new PrometheusSink(new Registry(), 'node-a');
+    tcpRecorder.record(fresh, 'web', target, options, run('timeout'));
+    expect(await fresh.render()).toContain(`netprobe_tcp_connects_total{${base},result="unreachable"} 0\n`);
+  });
+});

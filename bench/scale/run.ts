@@ -1,0 +1,206 @@
+// Scale bench (issue 3): one daemon probing 1,000 targets once per second,
+// TCP (and ICMP when that kind is registered), on loopback aliases only.
+// Measures the daemon's CPU share of one core (/proc/PID/stat), RSS
+// (/proc/PID/status), schedule-lag p99 (netprobe_schedule_lag_seconds) and
+// /metrics render time, over a bounded window. Not a timed test: it prints.
+//
+//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--refused 0.1] [--no-icmp] [--cpu-prof DIR]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KINDS } from '../../src/probes/registry.ts';
+import { quantile } from '../../src/util/stats.ts';
+import { farmAddress } from './farm.ts';
+import { histogramQuantile, parseSamples, sumSamples, type Samples } from './prom-text.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.resolve(HERE, '../../src/cli/main.ts');
+const FARM = path.join(HERE, 'farm.ts');
+const PORT = 9410;
+const WARMUP_MS = 5000;
+const CPU_TARGET = 0.1;
+const RSS_TARGET_MB = 150;
+
+const { values: flags } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '60' },
+    refused: { type: 'string', default: '0.1' },
+    'no-icmp': { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of the daemon into this directory (node --cpu-prof). */
+    'cpu-prof': { type: 'string' },
+  },
+});
+const targetCount = Number(flags.targets);
+const seconds = Number(flags.seconds);
+const refusedShare = Number(flags.refused);
+if (!Number.isInteger(targetCount) || targetCount < 1 || targetCount > 20_000) throw new Error(`--targets: 1..20000, got ${flags.targets}`);
+if (!(seconds >= 5 && seconds <= 600)) throw new Error(`--seconds: 5..600, got ${flags.seconds}`);
+if (!(refusedShare >= 0 && refusedShare <= 1)) throw new Error(`--refused: 0..1, got ${flags.refused}`);
+const withIcmp = !flags['no-icmp'] && 'icmp' in KINDS;
+const listening = Math.round(targetCount * (1 - refusedShare));
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** user+system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "pid (comm) ": state is [0], utime [11], stime [12].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs: number): Promise<RegExpMatchArray> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no ${pattern} within ${timeoutMs} ms\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      out += String(chunk);
+      const match = pattern.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (out += String(chunk)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code})\n${out}`)));
+  });
+}
+
+function writeConfig(dir: string): string {
+  const addresses = Array.from({ length: targetCount }, (_, i) => farmAddress(i));
+  const lines = [
+    'sourceNode: bench',
+    'listen: 127.0.0.1:0',
+    'concurrency: 256',
+    'probes:',
+    '  - name: scale_tcp',
+    '    kind: tcp',
+    '    every: 1s',
+    '    count: 1',
+    '    timeout: 1s',
+    '    targetKind: loopback',
+    '    targets:',
+    ...addresses.map((a) => `      - "${a}:${PORT}"`),
+  ];
+  if (withIcmp) {
+    lines.push('  - name: scale_icmp', '    kind: icmp', '    every: 1s', '    count: 1', '    sizes: [84]', '    timeout: 1s', '    targetKind: loopback', '    targets:');
+    lines.push(...addresses.map((a) => `      - "${a}"`));
+  }
+  const file = path.join(dir, 'scale.yaml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+async function scrape(url: string): Promise<{ ms: number; bytes: number; samples: Samples }> {
+  const t0 = performance.now();
+  const text = await (await fetch(url)).text();
+  const ms = performance.now() - t0;
+  return { ms, bytes: text.length, samples: parseSamples(text) };
+}
+
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  await Promise.race([once(child, 'exit'), sleep(5000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'netprobe-scale-'));
+  let farm: ChildProcess | undefined;
+  let daemon: ChildProcess | undefined;
+  // A hard stop so the bench is bounded whatever happens.
+  const guard = setTimeout(() => {
+    process.stderr.write('scale bench: hard time limit reached, stopping\n');
+    farm?.kill('SIGKILL');
+    daemon?.kill('SIGKILL');
+    process.exit(1);
+  }, (seconds + 60) * 1000);
+  guard.unref();
+  try {
+    farm = spawn(process.execPath, [FARM, String(listening), String(PORT)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await waitForLine(farm, /ready (\d+)/, 'target farm', 30_000);
+    const config = writeConfig(dir);
+    const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(flags['cpu-prof'])] : [];
+    daemon = spawn(process.execPath, [...prof, MAIN, 'run', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = (await waitForLine(daemon, /http:\/\/\S+\/metrics/, 'daemon', 30_000))[0];
+    const pid = daemon.pid!;
+    process.stdout.write(
+      `scale bench: ${targetCount} targets (${listening} listening, ${targetCount - listening} refused) on 127.1.x.y:${PORT}, ` +
+        `kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every 1s; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
+    );
+    await sleep(WARMUP_MS);
+
+    const start = { cpu: cpuSeconds(pid), farmCpu: cpuSeconds(farm.pid!), t: performance.now(), scrape: await scrape(url) };
+    const rss: number[] = [rssMb(pid)];
+    const renders: number[] = [start.scrape.ms];
+    const end = start.t + seconds * 1000;
+    let nextScrape = start.t + 10_000;
+    while (performance.now() < end) {
+      await sleep(Math.min(5000, end - performance.now()));
+      rss.push(rssMb(pid));
+      // One scrape every 10 s, about what a Prometheus server would do.
+      if (performance.now() >= nextScrape && performance.now() < end - 1000) {
+        renders.push((await scrape(url)).ms);
+        nextScrape += 10_000;
+      }
+    }
+    const last = { cpu: cpuSeconds(pid), farmCpu: cpuSeconds(farm.pid!), t: performance.now(), scrape: await scrape(url) };
+    renders.push(last.scrape.ms);
+    rss.push(rssMb(pid));
+
+    const window = (last.t - start.t) / 1000;
+    const delta = (name: string, match: Record<string, string> = {}): number =>
+      sumSamples(last.scrape.samples, name, match) - sumSamples(start.scrape.samples, name, match);
+    const cpuShare = (last.cpu - start.cpu) / window;
+    const rssMax = Math.max(...rss);
+    const lag99 = histogramQuantile(start.scrape.samples, last.scrape.samples, 'netprobe_schedule_lag_seconds', 0.99);
+    const lag50 = histogramQuantile(start.scrape.samples, last.scrape.samples, 'netprobe_schedule_lag_seconds', 0.5);
+    const lagCount = delta('netprobe_schedule_lag_seconds_count');
+    const lagMean = lagCount > 0 ? delta('netprobe_schedule_lag_seconds_sum') / lagCount : Number.NaN;
+    const sortedRenders = [...renders].sort((a, b) => a - b);
+
+    const rows: [string, string, string][] = [
+      ['window', `${window.toFixed(1)} s`, ''],
+      ['daemon CPU (share of one core)', `${(cpuShare * 100).toFixed(2)} %`, cpuShare < CPU_TARGET ? `ok (< ${CPU_TARGET * 100} %)` : `OVER (target < ${CPU_TARGET * 100} %)`],
+      ['daemon RSS max / last', `${rssMax.toFixed(1)} / ${rss[rss.length - 1]!.toFixed(1)} MB`, rssMax < RSS_TARGET_MB ? `ok (< ${RSS_TARGET_MB} MB)` : `OVER (target < ${RSS_TARGET_MB} MB)`],
+      ['schedule lag p50 / p99 (bucket bound)', `<= ${lag50} s / <= ${lag99} s`, `mean ${(lagMean * 1000).toFixed(2)} ms over ${lagCount} runs`],
+      ['/metrics render (HTTP GET) p50 / max', `${quantile(sortedRenders, 0.5).toFixed(1)} / ${sortedRenders[sortedRenders.length - 1]!.toFixed(1)} ms`, `${renders.length} scrapes, ${(last.scrape.bytes / 1024).toFixed(0)} KiB`],
+      ['tcp runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_tcp' }) / window).toFixed(1), `expected ~${targetCount}`],
+      ['tcp connects connected / refused / timeout / other', ['connected', 'refused', 'timeout'].map((r) => delta('netprobe_tcp_connects_total', { result: r })).join(' / ') + ` / ${delta('netprobe_tcp_connects_total', { result: 'unreachable' }) + delta('netprobe_tcp_connects_total', { result: 'error' })}`, ''],
+      ['runs skipped (overlap)', String(delta('netprobe_probe_skipped_total')), ''],
+      ['target farm CPU (not the daemon)', `${(((last.farmCpu - start.farmCpu) / window) * 100).toFixed(2)} %`, 'accepts ~1 conn/target/s'],
+    ];
+    if (withIcmp) {
+      rows.splice(6, 0, ['icmp runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_icmp' }) / window).toFixed(1), `replies ${delta('netprobe_icmp_replies_total')} / requests ${delta('netprobe_icmp_requests_total')}`]);
+    }
+    const width = Math.max(...rows.map((r) => r[0].length));
+    const valueWidth = Math.max(...rows.map((r) => r[1].length));
+    process.stdout.write(`\n${'measure'.padEnd(width)}  ${'value'.padEnd(valueWidth)}  note\n${'-'.repeat(width + valueWidth + 30)}\n`);
+    for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}\n`);
+    process.stdout.write(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), shared; node ${process.version}; CLK_TCK ${CLK_TCK}\n`);
+  } finally {
+    clearTimeout(guard);
+    await stopChild(daemon, 'SIGTERM');
+    farm?.stdin?.end();
+    await stopChild(farm, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
