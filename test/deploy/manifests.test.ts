@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { kubernetesSchema, parseDiscoveryRef } from '../../src/targets/kubernetes/config.ts';
 import { startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
+import { resolveDiscoveryRefs } from '../../src/targets/kubernetes/resolve.ts';
 import { FakeApiServer } from '../k8s/fake-apiserver.ts';
 import { SERVICES, SLICES, service } from '../k8s/fixtures.ts';
 import { type K8sObject, containersOf, podSpec, render, repoRoot } from './kustomize.ts';
@@ -255,14 +256,12 @@ describe('the default config', () => {
     for (const documented of ['1500', '1480', '1450']) expect(text).toContain(documented);
   });
 
-  it('parses whole with the daemon schema once the kubernetes block is wired into it', (ctx) => {
-    const shape = (configSchema as unknown as { shape?: Record<string, unknown> }).shape;
-    if (!shape || !('kubernetes' in shape)) {
-      // Wiring of the top-level block and the refs is the daemon's (see report); until then the check above covers the probes.
-      ctx.skip();
-      return;
-    }
-    const parsed = configSchema.safeParse(config);
+  it('after discovery fills the refs, parses whole with the daemon schema (resolveDiscoveryRefs)', () => {
+    const vip = { id: '198.19.0.10:53', label: '198.19.0.10:53', kind: 'service_vip' as const, node: '', server: { host: '198.19.0.10', port: 53 } };
+    const peer = { id: '198.18.0.3', label: '198.18.0.3', kind: 'peer' as const, node: 'n3', ip: '198.18.0.3', pod: 'p', ready: true };
+    const { config: resolved, skipped } = resolveDiscoveryRefs(config as Record<string, unknown>, { dnsService: [vip], dnsEndpoints: [{ ...vip, kind: 'endpoint' }], peers: [peer] });
+    expect(skipped).toEqual([]);
+    const parsed = configSchema.safeParse(resolved);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
   });
 });

@@ -1,0 +1,135 @@
+// Turns a config that names discovered targets (`kubernetes:<source>[:<port>]`
+// in dns `servers`, tcp and icmp `targets`) into a plain config the per-kind
+// schemas already accept, from a snapshot of discovery. The daemon re-runs it
+// whenever discovery changes and reloads: targets that left are then gone
+// from the config, so the daemon's reconcile removes their series.
+//
+// Works on the raw (parsed YAML, not yet validated) config so that the kinds
+// need no knowledge of Kubernetes; the `kubernetes:` block is taken out here.
+import type { DiscoveredDnsServer, DiscoveredPeer } from '../types.ts';
+import { type DiscoverySourceName, parseDiscoveryRef } from './config.ts';
+import type { Discovery } from './discovery.ts';
+import { hostPortLabel } from './objects.ts';
+
+export interface DiscoverySnapshot {
+  dnsService: readonly DiscoveredDnsServer[];
+  dnsEndpoints: readonly DiscoveredDnsServer[];
+  peers: readonly DiscoveredPeer[];
+}
+
+export const EMPTY_SNAPSHOT: DiscoverySnapshot = { dnsService: [], dnsEndpoints: [], peers: [] };
+
+export function snapshotOf(discovery: Discovery | undefined): DiscoverySnapshot {
+  if (!discovery) return EMPTY_SNAPSHOT;
+  return { dnsService: discovery.dnsService.current(), dnsEndpoints: discovery.dnsEndpoints.current(), peers: discovery.peers.current() };
+}
+
+/** `target_kind` of each source, used when a probe sets no `targetKind`. */
+const SOURCE_KIND: Record<DiscoverySourceName, string> = { dnsService: 'service_vip', dnsEndpoints: 'endpoint', peers: 'peer' };
+
+interface Found {
+  host: string;
+  node: string;
+  /** The port the source itself names (DNS servers), if any. */
+  port?: number;
+}
+
+function found(snap: DiscoverySnapshot, source: DiscoverySourceName): Found[] {
+  if (source === 'peers') return snap.peers.map((p) => ({ host: p.ip, node: p.node }));
+  return snap[source].map((s) => ({ host: s.server.host, node: s.node, port: s.server.port }));
+}
+
+export interface Resolved {
+  /** The config with refs replaced and no `kubernetes` key. */
+  config: Record<string, unknown>;
+  /** Probes left out because their refs found nothing yet (and they list nothing else). */
+  skipped: string[];
+}
+
+/** Throws (a setup error, with the probe's name) on refs that cannot mean anything for their kind. */
+export function resolveDiscoveryRefs(raw: Record<string, unknown>, snap: DiscoverySnapshot): Resolved {
+  const { kubernetes: _block, ...rest } = raw;
+  const probes = Array.isArray(rest.probes) ? (rest.probes as Record<string, unknown>[]) : undefined;
+  if (!probes) return { config: rest, skipped: [] };
+  const skipped: string[] = [];
+  const out: Record<string, unknown>[] = [];
+  for (const probe of probes) {
+    const resolved = resolveProbe(probe, snap);
+    if (resolved) out.push(resolved);
+    else skipped.push(String(probe.name));
+  }
+  return { config: { ...rest, probes: out }, skipped };
+}
+
+function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): Record<string, unknown> | undefined {
+  if (probe === null || typeof probe !== 'object') return probe;
+  const field = probe.kind === 'dns' ? 'servers' : probe.kind === 'tcp' || probe.kind === 'icmp' ? 'targets' : undefined;
+  const list = field ? probe[field] : undefined;
+  if (!field || !Array.isArray(list)) return probe;
+  const name = String(probe.name);
+  const sources = new Set<DiscoverySourceName>();
+  const entries: unknown[] = [];
+  const seen = new Set<string>();
+  const push = (key: string, entry: unknown) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    entries.push(entry);
+  };
+  let hadRef = false;
+  for (const entry of list) {
+    const ref = typeof entry === 'string' ? parseDiscoveryRef(entry) : undefined;
+    if (!ref) {
+      if (typeof entry === 'string' && entry.trim().startsWith('kubernetes:')) {
+        throw new Error(`probe "${name}": unknown discovery ref "${entry}"; expected kubernetes:dns-service, kubernetes:dns-endpoints or kubernetes:peers, optionally with :PORT`);
+      }
+      entries.push(entry);
+      continue;
+    }
+    hadRef = true;
+    sources.add(ref.source);
+    for (const t of found(snap, ref.source)) {
+      if (probe.kind === 'dns') {
+        if (ref.source === 'peers') throw new Error(`probe "${name}": kubernetes:peers are not DNS servers`);
+        const label = hostPortLabel(t.host, ref.port ?? t.port ?? 53);
+        push(label, label);
+      } else if (probe.kind === 'tcp') {
+        const port = ref.port ?? t.port;
+        if (port === undefined) throw new Error(`probe "${name}": tcp targets need a port: "kubernetes:peers:PORT" (9810 is netprobe's own)`);
+        const address = hostPortLabel(t.host, port);
+        push(address, t.node ? { address, node: t.node } : address);
+      } else {
+        if (ref.port !== undefined) throw new Error(`probe "${name}": icmp targets take no port ("${entry}")`);
+        push(t.host, t.node ? { host: t.host, node: t.node } : t.host);
+      }
+    }
+  }
+  if (!hadRef) return probe;
+  if (entries.length === 0) return undefined;
+  const result: Record<string, unknown> = { ...probe, [field]: entries };
+  if (result.targetKind === undefined) {
+    if (sources.size > 1) {
+      throw new Error(`probe "${name}": list ${[...sources].map((s) => `kubernetes:${s}`).join(' and ')} in separate probes, or set targetKind (their target_kind differs)`);
+    }
+    result.targetKind = SOURCE_KIND[[...sources][0]!];
+  }
+  return result;
+}
+
+/**
+ * Calls `listener` once discovery has been quiet for `debounceMs` after a
+ * change of the sets probes use: a burst of watch events (a rollout) becomes
+ * one reload. Returns the unsubscribe function.
+ */
+export function onDiscoveredChange(discovery: Discovery, listener: () => void, debounceMs = 1000): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const fire = () => {
+    clearTimeout(timer);
+    timer = setTimeout(listener, debounceMs);
+    timer.unref?.();
+  };
+  const offs = [discovery.dnsService.onChange(fire), discovery.dnsEndpoints.onChange(fire), discovery.peers.onChange(fire)];
+  return () => {
+    clearTimeout(timer);
+    for (const off of offs) off();
+  };
+}
