@@ -41,19 +41,36 @@ export function freshId(taken: readonly { id: number }[]): number {
   }
 }
 
+// Encoded questions per name and type: a probe asks the same few names over
+// and over, and dns-packet's encoder allocates a fresh (non-pooled) buffer and
+// several objects each time. Only the id differs between lookups; it is
+// written into a pooled copy. Bounded: cleared when full.
+const templates = new Map<string, Buffer>();
+const MAX_TEMPLATES = 1024;
+
 export function encodeQuery(id: number, name: string, qtype: string): WireQuery {
-  const message = encode({
-    id,
-    type: 'query',
-    flags: RECURSION_DESIRED,
-    questions: [{ name, type: qtype as RecordType, class: 'IN' }],
-  });
+  const key = `${qtype} ${name}`;
+  let template = templates.get(key);
+  if (template === undefined) {
+    template = encode({
+      id: 0,
+      type: 'query',
+      flags: RECURSION_DESIRED,
+      questions: [{ name, type: qtype as RecordType, class: 'IN' }],
+    });
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(key, template);
+  }
+  const message = Buffer.allocUnsafe(template.length);
+  template.copy(message);
+  message.writeUInt16BE(id, 0);
   return { id, name, qtype, message };
 }
 
 /** Same query under a new id (a retry from a fresh socket is a fresh resolver query). */
 export function withId(query: WireQuery, id: number): WireQuery {
-  const message = Buffer.from(query.message);
+  const message = Buffer.allocUnsafe(query.message.length);
+  query.message.copy(message);
   message.writeUInt16BE(id, 0);
   return { id, name: query.name, qtype: query.qtype, message };
 }
