@@ -4,13 +4,10 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard } from './lib/dashboard.ts';
 import { GOOD_BAD_RATIO, SEL, heatmap, row, stat, table, timeseries } from './lib/panels.ts';
 
-const FAILED = 'result!~"success|nxdomain"';
-
-/** Failed / all queries by `by`, 0 (not absent) where nothing failed. */
+/** Failed / all queries by `by` (0, not absent, where nothing failed: see the recording rule). */
 export function dnsFailureRatio(by: string, extra = ''): string {
   const sel = extra ? `${SEL}, ${extra}` : SEL;
-  const all = `sum by (${by}) (netprobe:dns_queries:rate5m{${sel}})`;
-  return `(sum by (${by}) (netprobe:dns_queries:rate5m{${sel}, ${FAILED}}) or 0 * ${all}) / ${all}`;
+  return `sum by (${by}) (netprobe:dns_query_failures:rate5m{${sel}}) / sum by (${by}) (netprobe:dns_queries:rate5m{${sel}})`;
 }
 
 const LATENCY_STEPS = [

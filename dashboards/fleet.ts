@@ -56,7 +56,7 @@ export function fleetDashboard(): dashboard.Dashboard {
         width: 5,
         height: 4,
         thresholds: GOOD_BAD_RATIO,
-        queries: [{ expr: `(sum(netprobe:dns_queries:rate5m{${SEL}, target_kind="service_vip", result!~"success|nxdomain"}) or 0 * sum(${vip})) / sum(${vip})` }],
+        queries: [{ expr: `sum(netprobe:dns_query_failures:rate5m{${SEL}, target_kind="service_vip"}) / sum(${vip})` }],
       }),
     )
     .withPanel(
@@ -92,7 +92,7 @@ export function fleetDashboard(): dashboard.Dashboard {
         min: 0,
         queries: [
           {
-            expr: `(sum by (source_node) (netprobe:dns_queries:rate5m{${SEL}, target_kind="service_vip", result!~"success|nxdomain"}) or 0 * sum by (source_node) (${vip})) / sum by (source_node) (${vip})`,
+            expr: `sum by (source_node) (netprobe:dns_query_failures:rate5m{${SEL}, target_kind="service_vip"}) / sum by (source_node) (${vip})`,
             legend: '{{source_node}}',
           },
         ],

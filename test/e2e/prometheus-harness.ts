@@ -1,0 +1,195 @@
+// Harness for the end-to-end alert test: a real Prometheus (Debian's
+// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, a real netprobe daemon
+// (`src/cli/main.ts run`), and small HTTP API helpers. Everything listens on
+// loopback; every wait is bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function prometheusAvailable(): boolean {
+  return existsSync(PROMETHEUS_BIN);
+}
+
+/**
+ * The rules with time compressed for a test: `for:` durations become `forSeconds`
+ * and 5-minute rate windows become `windowSeconds`. Thresholds and label logic
+ * stay exactly as shipped.
+ */
+export function compressRules(text: string, forSeconds: number, windowSeconds: number): string {
+  const out = text.replace(/^(\s+for:\s*)\d+[smh]\s*$/gm, `$1${forSeconds}s`).replaceAll('[5m]', `[${windowSeconds}s]`);
+  if (out === text) throw new Error('compressRules: nothing to compress (rules file changed shape?)');
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface Prometheus {
+  url: string;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Starts Prometheus scraping `target` (host:port) as job "netprobe" every second, with `rulesFile` loaded. */
+export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string): Promise<Prometheus> {
+  const port = await freePort();
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      '  evaluation_interval: 1s',
+      'rule_files:',
+      `  - ${rulesFile}`,
+      'scrape_configs:',
+      '  - job_name: netprobe',
+      '    static_configs:',
+      `      - targets: ['${target}']`,
+      `        labels: { node: ${node} }`,
+      '',
+    ].join('\n'),
+  );
+  let log = '';
+  const child = spawn(
+    PROMETHEUS_BIN,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=1h',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('Prometheus ready', 30_000, async () => {
+      if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${log}`);
+      const res = await fetch(`${url}/-/ready`);
+      return res.ok ? true : undefined;
+    });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { url, stop: () => stopChild(child), output: () => log };
+}
+
+export interface Netprobe {
+  /** host:port of its HTTP listener. */
+  address: string;
+  /** Send SIGHUP (config reload) and wait for the daemon to log it. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Runs `netprobe run --config FILE` and waits for the metrics URL it prints. */
+export async function startNetprobe(configFile: string): Promise<Netprobe> {
+  let out = '';
+  let err = '';
+  const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'run', '--config', configFile], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  let address: string;
+  try {
+    address = await waitFor('netprobe metrics URL on stdout', 30_000, async () => {
+      if (child.exitCode !== null) throw new Error(`netprobe exited ${child.exitCode}: ${err}`);
+      return /metrics at http:\/\/([^/\s]+)\/metrics/.exec(out)?.[1];
+    });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    address,
+    async reload() {
+      const before = (err.match(/config reloaded/g) ?? []).length;
+      child.kill('SIGHUP');
+      await waitFor('netprobe "config reloaded" log', 15_000, async () =>
+        (err.match(/config reloaded/g) ?? []).length > before ? true : undefined,
+      );
+    },
+    stop: () => stopChild(child),
+    output: () => out + err,
+  };
+}
+
+export interface Alert {
+  labels: Record<string, string>;
+  state: 'pending' | 'firing' | 'inactive';
+}
+
+export async function alerts(url: string): Promise<Alert[]> {
+  const res = await fetch(`${url}/api/v1/alerts`);
+  const body = (await res.json()) as { status: string; data: { alerts: Alert[] } };
+  if (body.status !== 'success') throw new Error(`alerts API: ${JSON.stringify(body)}`);
+  return body.data.alerts;
+}
+
+export interface QueryResult {
+  error?: string;
+  series: number;
+}
+
+/** Instant query through the HTTP API; errors (parse, execution) are returned, not thrown. */
+export async function instantQuery(url: string, expr: string, time: number): Promise<QueryResult> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query: expr, time: String(time) }),
+  });
+  const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+  if (body.status !== 'success') return { error: body.error ?? `HTTP ${res.status}`, series: 0 };
+  const result = body.data!.result;
+  return { series: Array.isArray(result) ? result.length : 1 };
+}
+
+export { waitFor };
