@@ -5,6 +5,7 @@ import { parseHostPort } from '../../config/common.ts';
 import { ConfigError, loadConfigFile, parseConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { createLogger, type Level } from '../../util/logger.ts';
+import { type ClusterTargets, startClusterTargets } from '../discovery.ts';
 import { EXIT_USAGE, UsageError, action } from '../errors.ts';
 
 const IN_CLUSTER_CONFIG = '/etc/netprobe/config.yaml';
@@ -32,11 +33,21 @@ export function runCommand(): Command {
 async function runDaemon(flags: RunFlags): Promise<number> {
   const log = createLogger(flags.logLevel);
   const file = flags.config ?? process.env.NETPROBE_CONFIG ?? (process.env.KUBERNETES_SERVICE_HOST ? IN_CLUSTER_CONFIG : undefined);
-  const load = (): Config => applyFlags(file ? loadConfigFile(file) : parseConfig(EMBEDDED_DEFAULT_YAML, '(embedded default)'), flags);
+  // A `kubernetes:` block starts discovery first: its targets fill the config's refs.
+  let cluster: ClusterTargets | undefined;
+  try {
+    cluster = file ? await startClusterTargets(file, process.env, log) : undefined;
+  } catch (error) {
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `netprobe run: ${file}: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const load = (): Config =>
+    applyFlags(cluster ? cluster.load() : file ? loadConfigFile(file) : parseConfig(EMBEDDED_DEFAULT_YAML, '(embedded default)'), flags);
   let config: Config;
   try {
     config = load();
   } catch (error) {
+    await cluster?.stop();
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     return EXIT_USAGE;
@@ -48,10 +59,12 @@ async function runDaemon(flags: RunFlags): Promise<number> {
     daemon = await Daemon.start({ config, env: process.env, log });
   } catch (error) {
     // Target expansion (resolv.conf without nameservers, bad server) and listen errors.
+    await cluster?.stop();
     process.stderr.write(`netprobe run: ${file ?? '(embedded default)'}: ${(error as Error).message}\n`);
     return EXIT_USAGE;
   }
   process.stdout.write(`netprobe ${file ? `(${file})` : '(embedded default)'}: metrics at ${daemon.url}/metrics\n`);
+  cluster?.attach(daemon, (next) => applyFlags(next, flags));
   if (daemon.embeddedDns) {
     process.stdout.write(`embedded DNS responder on ${daemon.embeddedDns.host}:${daemon.embeddedDns.port} (udp+tcp), fault: ${config.embedded.dns.fault}\n`);
   }
@@ -79,7 +92,10 @@ async function runDaemon(flags: RunFlags): Promise<number> {
         process.exit(1);
       }, STOP_GRACE_MS);
       force.unref();
-      void daemon.stop().then(resolve);
+      void daemon
+        .stop()
+        .then(() => cluster?.stop())
+        .then(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
