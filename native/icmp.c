@@ -1,7 +1,8 @@
 /*
  * netprobe ICMP engine: one non-blocking ICMP socket per engine, driven by
  * libuv (uv_poll on the fd), many echo requests in flight, events handed to
- * JavaScript in batches.
+ * JavaScript in batches. Packet bytes are built and parsed in packet.c; the
+ * codec's test exports are in codec.c.
  *
  * Linux only, and why:
  * - ICMP "ping" datagram sockets (SOCK_DGRAM, IPPROTO_ICMP) are a Linux
@@ -34,6 +35,8 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <uv.h>
+
+#include "packet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,44 +88,6 @@ static double realtime_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static uint16_t checksum(const uint8_t *data, size_t len) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) sum += (uint32_t)((data[i] << 8) | data[i + 1]);
-  if (len & 1) sum += (uint32_t)(data[len - 1] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
-/*
- * Writes an echo request for an IP packet of `size` bytes into buf: the ICMP
- * header and size - 28 bytes of payload (the kernel adds the 20-byte IP
- * header). The payload starts with the request's token. A datagram socket
- * fills in the checksum (and the id) itself. Returns the ICMP length.
- */
-static size_t build_echo(uint8_t *p, uint16_t ident, uint16_t seq, uint32_t size, uint32_t token, int with_checksum) {
-  size_t len = size - 20;
-  p[0] = ICMP_ECHO;
-  p[1] = 0;
-  p[2] = p[3] = 0;
-  p[4] = (uint8_t)(ident >> 8);
-  p[5] = (uint8_t)ident;
-  p[6] = (uint8_t)(seq >> 8);
-  p[7] = (uint8_t)seq;
-  for (size_t i = 8; i < len; i++) p[i] = (uint8_t)(i & 0xff);
-  if (len >= 12) {
-    p[8] = (uint8_t)(token >> 24);
-    p[9] = (uint8_t)(token >> 16);
-    p[10] = (uint8_t)(token >> 8);
-    p[11] = (uint8_t)token;
-  }
-  if (with_checksum) {
-    uint16_t sum = checksum(p, len);
-    p[2] = (uint8_t)(sum >> 8);
-    p[3] = (uint8_t)sum;
-  }
-  return len;
-}
-
 static void set_prop_num(napi_env env, napi_value obj, const char *key, double v) {
   napi_value n;
   napi_create_double(env, v, &n);
@@ -146,49 +111,11 @@ static double timestamp_of(engine_t *e, struct msghdr *msg) {
   return realtime_ms() - e->base_ms;
 }
 
-/* Token: first 4 payload bytes after the ICMP header, written by send(). */
-static double token_of(const uint8_t *icmp, size_t len) {
-  if (len < 12) return -1;
-  return (double)(((uint32_t)icmp[8] << 24) | ((uint32_t)icmp[9] << 16) | ((uint32_t)icmp[10] << 8) | icmp[11]);
-}
-
-typedef struct {
-  uint16_t seq;
-  double token;
-  size_t bytes; /* IP packet size of the reply */
-} reply_t;
-
-/*
- * Parses one datagram from the normal queue: an IPv4 header first on a raw
- * socket, the bare ICMP message on a datagram socket. 1 when it is an echo
- * reply to this engine (raw sockets see every reply in the namespace).
- */
-static int parse_reply(const uint8_t *buf, size_t len, int raw, uint16_t ident, reply_t *out) {
-  const uint8_t *icmp = buf;
-  if (raw) {
-    if (len < 20) return 0;
-    size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-    if ((buf[0] >> 4) != 4 || ihl < 20 || len < ihl + 8) return 0;
-    icmp += ihl;
-    len -= ihl;
-  } else if (len < 8) {
-    return 0;
-  }
-  if (icmp[0] != ICMP_ECHOREPLY || icmp[1] != 0) return 0;
-  uint16_t id = (uint16_t)((icmp[4] << 8) | icmp[5]);
-  /* A datagram socket only ever gets its own replies (the kernel matches the id). */
-  if (raw && id != ident) return 0;
-  out->seq = (uint16_t)((icmp[6] << 8) | icmp[7]);
-  out->token = token_of(icmp, len);
-  out->bytes = len + 20;
-  return 1;
-}
-
 /* One normal-queue datagram -> an echo-reply event, or NULL when it is not ours. */
 static napi_value read_reply(engine_t *e, struct msghdr *msg, ssize_t n) {
   napi_env env = e->env;
   reply_t r;
-  if (!parse_reply(e->recvbuf, (size_t)n, e->raw, e->ident, &r)) return NULL;
+  if (!np_parse_reply(e->recvbuf, (size_t)n, e->raw, e->ident, &r)) return NULL;
   struct sockaddr_in *from = (struct sockaddr_in *)msg->msg_name;
   char addr[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &from->sin_addr, addr, sizeof addr);
@@ -202,31 +129,6 @@ static napi_value read_reply(engine_t *e, struct msghdr *msg, ssize_t n) {
   set_prop_num(env, ev, "time", timestamp_of(e, msg));
   set_prop_num(env, ev, "bytes", (double)r.bytes);
   return ev;
-}
-
-typedef struct {
-  int origin; /* SO_EE_ORIGIN_* or -1 */
-  int errnum;
-  int type;
-  int code;
-  uint32_t info;
-  char hop[INET_ADDRSTRLEN];
-} ext_err_t;
-
-static void parse_ext_err(struct msghdr *msg, ext_err_t *out) {
-  out->origin = -1;
-  out->hop[0] = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;
-    struct sock_extended_err *ee = (struct sock_extended_err *)CMSG_DATA(c);
-    out->origin = ee->ee_origin;
-    out->errnum = (int)ee->ee_errno;
-    out->type = ee->ee_type;
-    out->code = ee->ee_code;
-    out->info = ee->ee_info;
-    struct sockaddr_in *off = (struct sockaddr_in *)SO_EE_OFFENDER(ee);
-    if (off->sin_family == AF_INET) inet_ntop(AF_INET, &off->sin_addr, out->hop, sizeof out->hop);
-  }
 }
 
 /*
@@ -247,7 +149,7 @@ static void drain_errqueue(engine_t *e, napi_value events, uint32_t *count, uint
       return;
     }
     ext_err_t err;
-    parse_ext_err(&msg, &err);
+    np_parse_ext_err(&msg, &err);
     if (err.origin == SO_EE_ORIGIN_LOCAL) {
       if (local_mtu) *local_mtu = err.info;
       continue;
@@ -266,7 +168,7 @@ static void drain_errqueue(engine_t *e, napi_value events, uint32_t *count, uint
     set_prop_str(env, ev, "type", "error");
     set_prop_str(env, ev, "addr", addr);
     set_prop_num(env, ev, "seq", (double)((icmp[6] << 8) | icmp[7]));
-    set_prop_num(env, ev, "token", token_of(icmp, (size_t)n));
+    set_prop_num(env, ev, "token", np_token_of(icmp, (size_t)n));
     set_prop_num(env, ev, "time", timestamp_of(e, &msg));
     set_prop_num(env, ev, "icmpType", err.type);
     set_prop_num(env, ev, "icmpCode", err.code);
@@ -562,7 +464,7 @@ static napi_value engine_send(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "size must be an IP packet size from 28 to 65535");
     return NULL;
   }
-  size_t len = build_echo(e->sendbuf, e->ident, (uint16_t)seq, size, token, e->raw);
+  size_t len = np_build_echo(e->sendbuf, e->ident, (uint16_t)seq, size, token, e->raw);
   uint8_t *p = e->sendbuf;
   double sent_at = realtime_ms() - e->base_ms;
   ssize_t n;
@@ -615,53 +517,6 @@ static napi_value engine_now(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* buildEchoRequest(ident, seq, size, token, checksum) -> Buffer: the bytes send() writes (for tests). */
-static napi_value build_echo_js(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  uint32_t ident, seq, size, token;
-  bool with_sum;
-  CHECK(napi_get_value_uint32(env, argv[0], &ident));
-  CHECK(napi_get_value_uint32(env, argv[1], &seq));
-  CHECK(napi_get_value_uint32(env, argv[2], &size));
-  CHECK(napi_get_value_uint32(env, argv[3], &token));
-  CHECK(napi_get_value_bool(env, argv[4], &with_sum));
-  if (size < 28 || size > 65535) {
-    napi_throw_range_error(env, NULL, "size must be an IP packet size from 28 to 65535");
-    return NULL;
-  }
-  void *data;
-  napi_value buf;
-  CHECK(napi_create_buffer(env, size - 20, &data, &buf));
-  build_echo((uint8_t *)data, (uint16_t)ident, (uint16_t)seq, size, token, with_sum);
-  return buf;
-}
-
-/* parseEchoReply(buffer, raw, ident) -> { seq, token, bytes } | null: what the poll loop accepts (for tests). */
-static napi_value parse_reply_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  void *data;
-  size_t len;
-  bool raw;
-  uint32_t ident;
-  CHECK(napi_get_buffer_info(env, argv[0], &data, &len));
-  CHECK(napi_get_value_bool(env, argv[1], &raw));
-  CHECK(napi_get_value_uint32(env, argv[2], &ident));
-  reply_t r;
-  if (!parse_reply((const uint8_t *)data, len, raw, (uint16_t)ident, &r)) {
-    CHECK(napi_get_null(env, &out));
-    return out;
-  }
-  CHECK(napi_create_object(env, &out));
-  set_prop_num(env, out, "seq", r.seq);
-  set_prop_num(env, out, "token", r.token);
-  set_prop_num(env, out, "bytes", (double)r.bytes);
-  return out;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"send", NULL, engine_send, NULL, NULL, NULL, napi_default, NULL},
@@ -673,11 +528,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value cls;
   CHECK(napi_define_class(env, "Engine", NAPI_AUTO_LENGTH, engine_new, NULL, sizeof props / sizeof props[0], props, &cls));
   CHECK(napi_set_named_property(env, exports, "Engine", cls));
-  napi_value fn;
-  CHECK(napi_create_function(env, "buildEchoRequest", NAPI_AUTO_LENGTH, build_echo_js, NULL, &fn));
-  CHECK(napi_set_named_property(env, exports, "buildEchoRequest", fn));
-  CHECK(napi_create_function(env, "parseEchoReply", NAPI_AUTO_LENGTH, parse_reply_js, NULL, &fn));
-  CHECK(napi_set_named_property(env, exports, "parseEchoReply", fn));
+  if (np_export_codec(env, exports) != napi_ok) return NULL;
   return exports;
 }
 
