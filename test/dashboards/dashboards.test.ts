@@ -111,4 +111,14 @@ describe('dashboards', () => {
       expect(titles.has(t), t).toBe(true);
     }
   });
+
+  it('docs/dashboards.md describes every dashboard and panel', () => {
+    // Line breaks in the prose do not matter.
+    const doc = readFileSync(new URL('../../docs/dashboards.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    for (const [file, d] of dashboards) {
+      expect(doc, file).toContain(`dashboards/${file}`);
+      expect(doc, d.title).toContain(`### ${d.title}`);
+      for (const p of d.panels) expect(doc, `${d.title}: ${p.title}`).toContain(p.title);
+    }
+  });
 });
