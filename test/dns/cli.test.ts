@@ -80,6 +80,17 @@ describe('netprobe dns', () => {
     expect(stdout).toMatch(/^seq=1 success time=[\d.]+ms AAAA=2001:db8::1$/m);
   });
 
+  it('an IPv6 server as [::1]:PORT', async () => {
+    const v6 = await TestServer.start(undefined, '::1');
+    try {
+      const { code, stdout } = await netprobe('a.netprobe.test', '-s', `[::1]:${v6.port}`, '--json');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ server: `[::1]:${v6.port}`, succeeded: 1 });
+    } finally {
+      await v6.close();
+    }
+  });
+
   it.each([
     [['a.netprobe.test'], 'netprobe dns: --server: required: the IP[:PORT] of the DNS server to query'],
     [['a.netprobe.test', '-s', 'dns.example'], 'netprobe dns: --server: expected IP[:PORT] (an address, not a hostname), got "dns.example"'],
