@@ -121,9 +121,10 @@ describe('stalls', () => {
       ['A', 1],
       ['AAAA', 2],
     ]);
-    expect(r.queries[0]!.durationSeconds).toBeLessThan(0.1);
+    expect(r.queries[0]!.durationSeconds).toBeLessThan(0.25);
     expect(r.durationSeconds).toBeGreaterThanOrEqual(0.3);
-    expect(r.durationSeconds).toBeLessThan(0.45);
+    // Below two timeouts: exactly one attempt was lost.
+    expect(r.durationSeconds).toBeLessThan(0.6);
   });
 
   it('a server that answers everything: not stalled', async () => {
@@ -131,7 +132,7 @@ describe('stalls', () => {
     const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 300 });
     expect(r.stalled).toBe(false);
     expect(r.attemptTimeouts).toBe(0);
-    expect(r.durationSeconds).toBeLessThan(0.1);
+    expect(r.durationSeconds).toBeLessThan(0.25); // well under the 300 ms timeout
   });
 
   it('a query that is never answered is a timeout, not a stall', async () => {
