@@ -14,10 +14,11 @@ import type { IcmpOptions, IcmpReason, IcmpResult, IcmpTarget } from './types.ts
 export interface IcmpRunHooks {
   /** Called as each candidate size of the search settles (the CLI prints progress). */
   onProgress?: (p: SearchProgress) => void;
+  /** Name -> IPv4 address (default: the system resolver via getaddrinfo); tests inject one. */
+  resolve?: (host: string) => Promise<string>;
 }
 
-async function resolveIPv4(host: string): Promise<string> {
-  if (isIPv4(host)) return host;
+async function lookupIPv4(host: string): Promise<string> {
   const { address } = await lookup(host, { family: 4 });
   return address;
 }
@@ -53,7 +54,7 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
   }
   let address: string;
   try {
-    address = await resolveIPv4(target.host);
+    address = isIPv4(target.host) ? target.host : await (hooks.resolve ?? lookupIPv4)(target.host);
   } catch (err) {
     return { ...failed('resolve_error', `cannot resolve ${target.host} to IPv4: ${(err as Error).message}`), socket: pinger.mode };
   }
