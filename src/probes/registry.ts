@@ -1,10 +1,7 @@
 // Probe kind -> its config schema, target expansion, options and run function.
 // The daemon, the CLI and the config loader all go through this table.
 import type { ZodType } from 'zod';
-import { dnsProbeSchema, type DnsProbeConfig } from './dns/config.ts';
-import { runDns } from './dns/run.ts';
-import { dnsOptions, dnsTargets } from './dns/targets.ts';
-import type { DnsOptions, DnsResult, DnsTarget } from './dns/types.ts';
+import { dnsKind } from './dns/kind.ts';
 import { icmpKind } from './icmp/kind.ts';
 import { tcpKind } from './tcp/kind.ts';
 import type { ProbeFn, TargetInfo } from './types.ts';
@@ -28,22 +25,11 @@ export interface ProbeKindDef<Config, Target extends TargetInfo, Options, Result
   verdict(result: Result): { success: boolean; reason: string };
 }
 
-const dns: ProbeKindDef<DnsProbeConfig, DnsTarget, DnsOptions, DnsResult> = {
-  kind: 'dns',
-  schema: dnsProbeSchema,
-  targets: (config, env) => dnsTargets(config, env),
-  options: (config, env) => dnsOptions(config, env),
-  run: runDns,
-  // A whole lookup: every query type, every attempt, every search-list candidate, plus slack.
-  deadlineMs: (o) => o.timeoutMs * o.attempts * o.qtypes.length * Math.max(1, o.search.length + 1) + 1000,
-  verdict: (r) => ({ success: r.outcome === 'success', reason: r.outcome }),
-};
-
 // biome-ignore lint/suspicious/noExplicitAny: a table of kinds with different types
 export type AnyKindDef = ProbeKindDef<any, any, any, any>;
 
 export const KINDS: Record<string, AnyKindDef> = {
-  dns,
+  dns: dnsKind,
   tcp: tcpKind,
   icmp: icmpKind,
 };
