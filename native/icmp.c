@@ -356,7 +356,7 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
                        err);
   }
 
-  int one = 1, probe = IP_PMTUDISC_PROBE, rcvbuf = 1 << 20;
+  int one = 1, probe = IP_PMTUDISC_PROBE, rcvbuf = 4 << 20;
   if (setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &probe, sizeof probe) != 0 ||
       setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof one) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
