@@ -33,6 +33,10 @@ import {
 const NODE = 'e2e-node';
 const FOR_SECONDS = 5;
 const WINDOW_SECONDS = 20;
+// Long enough that a CPU-starved CI machine does not turn a slow loopback answer
+// into a stall (one stall in a 20 s window is already over the 1 % threshold);
+// the injected F1 stalls last exactly this long.
+const DNS_TIMEOUT = '2s';
 const asRoot = process.getuid?.() === 0;
 const canRun = prometheusAvailable();
 if (!canRun && process.env.CI === 'true') throw new Error('CI: /usr/bin/prometheus is missing (Debian package "prometheus")');
@@ -41,6 +45,7 @@ if (!canRun && process.env.CI === 'true') throw new Error('CI: /usr/bin/promethe
 const NOT_PRODUCED_HERE: Record<string, string> = {
   'alert NetprobeNodeWithoutData': 'needs kube_node_info from kube-state-metrics; there is no cluster here',
   'alert NetprobeYoungNodeFailing': 'needs netprobe_node_created_timestamp_seconds from the Node object (Kubernetes discovery)',
+  'alert NetprobeDiscoveryFailing': 'netprobe_discovery_watching exists only with Kubernetes discovery',
   'alert NetprobeAbsent': 'absent() is empty while netprobe is scraped: it only returns a series when data are missing',
   'record netprobe:node_age:seconds': 'needs netprobe_node_created_timestamp_seconds (Kubernetes discovery)',
   'netprobe-nodes / Young nodes vs fleet / A': 'young nodes need the Node creation time (Kubernetes discovery)',
@@ -77,7 +82,7 @@ function netprobeConfig(fault: 'none' | 'conntrack-race', tcpPort: number): stri
     names: [kubernetes.default.svc.cluster.local, example.com]
     transport: ${transport}
     mode: ${mode}
-    timeout: 1s
+    timeout: ${DNS_TIMEOUT}
     attempts: 2`;
   return `sourceNode: ${NODE}
 listen: 127.0.0.1:0
@@ -96,7 +101,8 @@ ${
   asRoot
     ? `  - name: mtu
     kind: icmp
-    every: 2s
+    every: 5s
+    timeout: 3s
     targets: [{ host: 127.0.0.1, node: ${NODE} }]
     sizes: [84, 1500]
     search: { min: 68, max: 1500 }
