@@ -91,7 +91,9 @@ export async function searchCeiling(
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
 
+  let slowestAnswerMs = 0;
   const probeSize = async (size: number): Promise<SizeVerdict> => {
+    const started = performance.now();
     let best: SizeVerdict = 'aborted';
     let replied = false;
     const done = new AbortController();
@@ -101,6 +103,10 @@ export async function searchCeiling(
       Array.from({ length: attempts }, async () => {
         const outcome = await pinger.echo(addr, size, timeoutMs, done.signal);
         tally.record(size, outcome);
+        // Round-trip time of anything the network answered: the scale for "presumed silent".
+        if (outcome.kind === 'reply' || outcome.kind === 'frag_needed' || outcome.kind === 'unreachable') {
+          slowestAnswerMs = Math.max(slowestAnswerMs, performance.now() - started);
+        }
         if (outcome.kind === 'frag_needed') details.set(size, { hop: outcome.hop, mtu: outcome.mtu });
         if (outcome.kind === 'local_too_big' && outcome.localMtu !== null) details.set(size, { mtu: outcome.localMtu });
         if (outcome.kind === 'frag_needed' && outcome.mtu > 0 && outcome.mtu < size) {
@@ -124,16 +130,12 @@ export async function searchCeiling(
   };
 
   const launchedAt = new Map<number, number>();
-  let slowestAnswerMs = 0;
   const launch = (size: number) => {
     inFlight.add(size);
     launchedAt.set(size, performance.now());
     tried++;
     void probeSize(size).then((verdict) => {
       inFlight.delete(size);
-      if (verdict !== 'timeout' && verdict !== 'aborted' && verdict !== 'local_too_big' && verdict !== 'send_error') {
-        slowestAnswerMs = Math.max(slowestAnswerMs, performance.now() - launchedAt.get(size)!);
-      }
       settled.push({ size, verdict, ...(verdict === 'frag_needed' || verdict === 'local_too_big' ? details.get(size) : {}) });
       wake?.();
     });
