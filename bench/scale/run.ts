@@ -4,7 +4,7 @@
 // (/proc/PID/status), schedule-lag p99 (netprobe_schedule_lag_seconds) and
 // /metrics render time, over a bounded window. Not a timed test: it prints.
 //
-//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--refused 0.1] [--no-icmp] [--cpu-prof DIR]
+//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--node-options OPTS] [--cpu-prof DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KINDS } from '../../src/probes/registry.ts';
+import { parseDuration } from '../../src/util/durations.ts';
 import { quantile } from '../../src/util/stats.ts';
 import { farmAddress } from './farm.ts';
 import { histogramQuantile, parseSamples, sumSamples, type Samples } from './prom-text.ts';
@@ -31,6 +32,10 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '60' },
     refused: { type: 'string', default: '0.1' },
     'no-icmp': { type: 'boolean', default: false },
+    /** Probe interval; the issue's figure is 1s, longer ones show how cost scales. */
+    every: { type: 'string', default: '1s' },
+    /** NODE_OPTIONS for the daemon only, e.g. "--max-semi-space-size=32" (heap tuning experiments). */
+    'node-options': { type: 'string' },
     /** Write a V8 CPU profile of the daemon into this directory (node --cpu-prof). */
     'cpu-prof': { type: 'string' },
   },
@@ -41,17 +46,21 @@ const refusedShare = Number(flags.refused);
 if (!Number.isInteger(targetCount) || targetCount < 1 || targetCount > 20_000) throw new Error(`--targets: 1..20000, got ${flags.targets}`);
 if (!(seconds >= 5 && seconds <= 600)) throw new Error(`--seconds: 5..600, got ${flags.seconds}`);
 if (!(refusedShare >= 0 && refusedShare <= 1)) throw new Error(`--refused: 0..1, got ${flags.refused}`);
+const everyMs = parseDuration(flags.every) ?? Number.NaN;
+if (!(everyMs >= 100 && everyMs <= 60_000)) throw new Error(`--every: a duration from 100ms to 60s, got ${flags.every}`);
 const withIcmp = !flags['no-icmp'] && 'icmp' in KINDS;
 const listening = Math.round(targetCount * (1 - refusedShare));
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** user+system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
+/** User and system CPU seconds of a process so far (all its threads). */
+function cpuTimes(pid: number): { user: number; system: number; total: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after "pid (comm) ": state is [0], utime [11], stime [12].
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const user = Number(fields[11]) / CLK_TCK;
+  const system = Number(fields[12]) / CLK_TCK;
+  return { user, system, total: user + system };
 }
 
 function rssMb(pid: number): number {
@@ -90,7 +99,7 @@ function writeConfig(dir: string): string {
     'probes:',
     '  - name: scale_tcp',
     '    kind: tcp',
-    '    every: 1s',
+    `    every: ${flags.every}`,
     '    count: 1',
     '    timeout: 1s',
     '    targetKind: loopback',
@@ -98,7 +107,7 @@ function writeConfig(dir: string): string {
     ...addresses.map((a) => `      - "${a}:${PORT}"`),
   ];
   if (withIcmp) {
-    lines.push('  - name: scale_icmp', '    kind: icmp', '    every: 1s', '    count: 1', '    sizes: [84]', '    timeout: 1s', '    targetKind: loopback', '    targets:');
+    lines.push('  - name: scale_icmp', '    kind: icmp', `    every: ${flags.every}`, '    count: 1', '    sizes: [84]', '    timeout: 1s', '    targetKind: loopback', '    targets:');
     lines.push(...addresses.map((a) => `      - "${a}"`));
   }
   const file = path.join(dir, 'scale.yaml');
@@ -137,16 +146,19 @@ async function main(): Promise<void> {
     await waitForLine(farm, /ready (\d+)/, 'target farm', 30_000);
     const config = writeConfig(dir);
     const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(flags['cpu-prof'])] : [];
-    daemon = spawn(process.execPath, [...prof, MAIN, 'run', '--config', config, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = spawn(process.execPath, [...prof, MAIN, 'run', '--config', config, '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: flags['node-options'] ? { ...process.env, NODE_OPTIONS: flags['node-options'] } : process.env,
+    });
     const url = (await waitForLine(daemon, /http:\/\/\S+\/metrics/, 'daemon', 30_000))[0];
     const pid = daemon.pid!;
     process.stdout.write(
       `scale bench: ${targetCount} targets (${listening} listening, ${targetCount - listening} refused) on 127.1.x.y:${PORT}, ` +
-        `kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every 1s; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
+        `${flags['node-options'] ? `daemon NODE_OPTIONS "${flags['node-options']}", ` : ''}kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every ${flags.every}; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
     );
     await sleep(WARMUP_MS);
 
-    const start = { cpu: cpuSeconds(pid), farmCpu: cpuSeconds(farm.pid!), t: performance.now(), scrape: await scrape(url) };
+    const start = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, t: performance.now(), scrape: await scrape(url) };
     const rss: number[] = [rssMb(pid)];
     const renders: number[] = [start.scrape.ms];
     const end = start.t + seconds * 1000;
@@ -160,14 +172,15 @@ async function main(): Promise<void> {
         nextScrape += 10_000;
       }
     }
-    const last = { cpu: cpuSeconds(pid), farmCpu: cpuSeconds(farm.pid!), t: performance.now(), scrape: await scrape(url) };
+    const last = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, t: performance.now(), scrape: await scrape(url) };
     renders.push(last.scrape.ms);
     rss.push(rssMb(pid));
 
     const window = (last.t - start.t) / 1000;
     const delta = (name: string, match: Record<string, string> = {}): number =>
       sumSamples(last.scrape.samples, name, match) - sumSamples(start.scrape.samples, name, match);
-    const cpuShare = (last.cpu - start.cpu) / window;
+    const cpuShare = (last.cpu.total - start.cpu.total) / window;
+    const runs = delta('netprobe_probe_runs_total');
     const rssMax = Math.max(...rss);
     const lag99 = histogramQuantile(start.scrape.samples, last.scrape.samples, 'netprobe_schedule_lag_seconds', 0.99);
     const lag50 = histogramQuantile(start.scrape.samples, last.scrape.samples, 'netprobe_schedule_lag_seconds', 0.5);
@@ -178,10 +191,11 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['window', `${window.toFixed(1)} s`, ''],
       ['daemon CPU (share of one core)', `${(cpuShare * 100).toFixed(2)} %`, cpuShare < CPU_TARGET ? `ok (< ${CPU_TARGET * 100} %)` : `OVER (target < ${CPU_TARGET * 100} %)`],
+      ['  user / system', `${(((last.cpu.user - start.cpu.user) / window) * 100).toFixed(2)} / ${(((last.cpu.system - start.cpu.system) / window) * 100).toFixed(2)} %`, `${(((last.cpu.total - start.cpu.total) / Math.max(1, runs)) * 1e6).toFixed(0)} µs CPU per run (${runs} runs)`],
       ['daemon RSS max / last', `${rssMax.toFixed(1)} / ${rss[rss.length - 1]!.toFixed(1)} MB`, rssMax < RSS_TARGET_MB ? `ok (< ${RSS_TARGET_MB} MB)` : `OVER (target < ${RSS_TARGET_MB} MB)`],
       ['schedule lag p50 / p99 (bucket bound)', `<= ${lag50} s / <= ${lag99} s`, `mean ${(lagMean * 1000).toFixed(2)} ms over ${lagCount} runs`],
       ['/metrics render (HTTP GET) p50 / max', `${quantile(sortedRenders, 0.5).toFixed(1)} / ${sortedRenders[sortedRenders.length - 1]!.toFixed(1)} ms`, `${renders.length} scrapes, ${(last.scrape.bytes / 1024).toFixed(0)} KiB`],
-      ['tcp runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_tcp' }) / window).toFixed(1), `expected ~${targetCount}`],
+      ['tcp runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_tcp' }) / window).toFixed(1), `expected ~${((targetCount * 1000) / everyMs).toFixed(0)}`],
       ['tcp connects connected / refused / timeout / other', ['connected', 'refused', 'timeout'].map((r) => delta('netprobe_tcp_connects_total', { result: r })).join(' / ') + ` / ${delta('netprobe_tcp_connects_total', { result: 'unreachable' }) + delta('netprobe_tcp_connects_total', { result: 'error' })}`, ''],
       ['runs skipped (overlap)', String(delta('netprobe_probe_skipped_total')), ''],
       ['target farm CPU (not the daemon)', `${(((last.farmCpu - start.farmCpu) / window) * 100).toFixed(2)} %`, 'accepts ~1 conn/target/s'],
@@ -193,7 +207,8 @@ async function main(): Promise<void> {
     const valueWidth = Math.max(...rows.map((r) => r[1].length));
     process.stdout.write(`\n${'measure'.padEnd(width)}  ${'value'.padEnd(valueWidth)}  note\n${'-'.repeat(width + valueWidth + 30)}\n`);
     for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}\n`);
-    process.stdout.write(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), shared; node ${process.version}; CLK_TCK ${CLK_TCK}\n`);
+    const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    process.stdout.write(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load average ${load} at the end; node ${process.version}; CLK_TCK ${CLK_TCK}\n`);
   } finally {
     clearTimeout(guard);
     await stopChild(daemon, 'SIGTERM');
