@@ -117,6 +117,11 @@ export class Daemon {
     return daemon;
   }
 
+  /** Where measurements go (Prometheus and, when configured, OTLP). */
+  get sink(): MetricSink {
+    return this.#sink;
+  }
+
   live(): boolean {
     return this.#clock.now() - this.#lastBeat < 15_000;
   }

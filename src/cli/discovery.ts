@@ -4,16 +4,15 @@
 // its current sets into a plain config, and the daemon reloads (debounced)
 // whenever those sets change, so departed targets lose their series.
 import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
 import type { Daemon } from '../app/daemon.ts';
-import { ConfigError, parseConfig } from '../config/load.ts';
+import { ConfigError, loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { attachDiscoveryMetrics } from '../metrics/record-discovery.ts';
 import {
   type Discovery,
   discoveryOptionsFromConfig,
-  kubernetesSchema,
   onDiscoveredChange,
+  PLACEHOLDER_SNAPSHOT,
   resolveDiscoveryRefs,
   snapshotOf,
   startDiscovery,
@@ -31,36 +30,19 @@ export interface ClusterTargets {
   stop(): Promise<void>;
 }
 
-function readRaw(file: string): { text: string; raw: unknown } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([`${file}: cannot read config file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch {
-    raw = undefined; // parseConfig reports YAML errors with positions
-  }
-  return { text, raw };
+/** Checks the file with one stand-in per discovery ref: positioned errors, no cluster needed. */
+function checkShape(file: string): Config {
+  return loadConfigFile(file, { transform: (raw) => resolveDiscoveryRefs(raw, PLACEHOLDER_SNAPSHOT).config });
 }
 
 /** Starts discovery when the file has an enabled `kubernetes:` block; undefined otherwise. */
 export async function startClusterTargets(file: string, env: NodeJS.ProcessEnv, log: Logger): Promise<ClusterTargets | undefined> {
-  const { raw } = readRaw(file);
-  if (raw === null || typeof raw !== 'object' || !('kubernetes' in raw)) return undefined;
-  const block = kubernetesSchema.safeParse((raw as { kubernetes: unknown }).kubernetes);
-  if (!block.success) {
-    throw new ConfigError(block.error.issues.map((i) => `${file}: kubernetes.${i.path.join('.')}: ${i.message}`));
-  }
-  if (!block.data.enabled) return undefined;
-  const sourceNode = (raw as { sourceNode?: unknown }).sourceNode;
-  const options = discoveryOptionsFromConfig(block.data, {
+  const checked = checkShape(file);
+  if (!checked.kubernetes?.enabled) return undefined;
+  const options = discoveryOptionsFromConfig(checked.kubernetes, {
     env,
     readFile: (p) => readFileSync(p, 'utf8'),
-    ...(typeof sourceNode === 'string' ? { sourceNode } : {}),
+    ...(checked.sourceNode !== undefined ? { sourceNode: checked.sourceNode } : {}),
   });
   const discovery: Discovery = startDiscovery(options, { log: (message) => log.warn(message) });
   if (!(await discovery.synced(FIRST_SYNC_MS))) {
@@ -71,22 +53,26 @@ export async function startClusterTargets(file: string, env: NodeJS.ProcessEnv, 
   let unsubscribe = () => {};
 
   const load = (): Config => {
-    const { text, raw: current } = readRaw(file);
-    if (current === null || typeof current !== 'object' || Array.isArray(current)) return parseConfig(text, file);
-    let resolved;
-    try {
-      resolved = resolveDiscoveryRefs(current as Record<string, unknown>, snapshotOf(discovery));
-    } catch (error) {
-      throw new ConfigError([`${file}: ${(error as Error).message}`]);
-    }
-    if (resolved.skipped.length) log.info('probes waiting for discovered targets', { probes: resolved.skipped });
-    return parseConfig(stringify(resolved.config), file);
+    // Validate the file's own shape first, so errors point at its lines.
+    checkShape(file);
+    let waitingForAll = false;
+    const config = loadConfigFile(file, {
+      transform: (raw) => {
+        const resolved = resolveDiscoveryRefs(raw, snapshotOf(discovery));
+        if (resolved.skipped.length) log.info('probes waiting for discovered targets', { probes: resolved.skipped });
+        if ((resolved.config.probes as unknown[] | undefined)?.length !== 0) return resolved.config;
+        // Every probe waits for discovery: run none yet rather than refuse the file.
+        waitingForAll = true;
+        return resolveDiscoveryRefs(raw, PLACEHOLDER_SNAPSHOT).config;
+      },
+    });
+    return waitingForAll ? { ...config, probes: [] } : config;
   };
 
   return {
     load,
     attach(daemon, applyFlags) {
-      const detach = attachDiscoveryMetrics(daemon.prometheus, discovery);
+      const detach = attachDiscoveryMetrics(daemon.sink, discovery);
       const off = onDiscoveredChange(discovery, () => {
         let next: Config;
         try {

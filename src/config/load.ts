@@ -15,17 +15,26 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfigFile(file: string): Config {
+export interface LoadOptions {
+  /**
+   * Rewrites the parsed YAML before validation (Kubernetes discovery refs ->
+   * addresses). It must keep the shape of the file so errors keep pointing
+   * at the right lines; it may throw Error for setup problems.
+   */
+  transform?: (raw: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export function loadConfigFile(file: string, options: LoadOptions = {}): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError([`${file}: cannot read config file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, options);
 }
 
-export function parseConfig(text: string, file: string): Config {
+export function parseConfig(text: string, file: string, options: LoadOptions = {}): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -36,9 +45,16 @@ export function parseConfig(text: string, file: string): Config {
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: expected a mapping at the top level (keys such as "probes")`]);
+  }
+  if (options.transform) {
+    try {
+      data = options.transform(data as Record<string, unknown>);
+    } catch (error) {
+      throw new ConfigError([`${file}: ${(error as Error).message}`]);
+    }
   }
   const parsed = configSchema.safeParse(data);
   if (parsed.success) return parsed.data;

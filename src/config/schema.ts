@@ -3,6 +3,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { KIND_SCHEMAS } from '../probes/schemas.ts';
+import { kubernetesSchema } from '../targets/kubernetes/config.ts';
 import { duration, hostPort } from './common.ts';
 
 export const EMBEDDED_FAULTS = ['none', 'conntrack-race'] as const;
@@ -33,6 +34,9 @@ export const configSchema = z
       .prefault('0.0.0.0:9810')
       .describe('HOST:PORT of the HTTP listener for /metrics, /healthz, /readyz, /api/results (port 0: any free port).'),
     concurrency: z.number().int().min(1).max(10_000).default(64).describe('Probe runs in flight at once, across all probes.'),
+    kubernetes: kubernetesSchema
+      .optional()
+      .describe('Kubernetes discovery; probes then list kubernetes:dns-service, kubernetes:dns-endpoints or kubernetes:peers[:PORT]. See docs/deploy.md.'),
     embedded: embeddedSchema.prefault({}).describe("netprobe's own loopback DNS responder, started when a dns probe lists server `embedded`."),
     probes: z
       .array(z.discriminatedUnion('kind', KIND_SCHEMAS))

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT_YAML } from '../../src/app/embedded-default.ts';
+import { withStandIns } from '../../src/cli/commands/validate-config.ts';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
 
 const run = promisify(execFile);
@@ -23,7 +24,7 @@ describe('invalid configs', () => {
     const expected = readFileSync(path.replace(/\.yaml$/, '.expected'), 'utf8').trimEnd();
     let message = '';
     try {
-      parseConfig(readFileSync(path, 'utf8'), path);
+      parseConfig(readFileSync(path, 'utf8'), path, { transform: withStandIns });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       message = (error as Error).message;
@@ -49,6 +50,13 @@ describe('valid configs', () => {
     const config = parseConfig(readFileSync(join('test/config/valid', file), 'utf8'), file);
     expect(config.probes.length).toBeGreaterThan(0);
     expect(config.concurrency).toBeGreaterThan(0);
+  });
+
+  it('the config shipped with the DaemonSet validates (discovery refs with stand-ins)', () => {
+    const file = 'deploy/kubernetes/config.yaml';
+    const config = parseConfig(readFileSync(file, 'utf8'), file, { transform: withStandIns });
+    expect(config.kubernetes?.enabled).toBe(true);
+    expect(config.probes.map((p) => p.kind)).toEqual(expect.arrayContaining(['dns', 'tcp', 'icmp']));
   });
 
   it('the embedded default parses', () => {

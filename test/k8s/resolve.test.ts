@@ -36,7 +36,7 @@ describe('resolveDiscoveryRefs', () => {
   it('turns the shipped config into one the daemon schema accepts, with discovered targets and kinds', () => {
     const { config, skipped } = resolveDiscoveryRefs(defaultConfig, snap);
     expect(skipped).toEqual([]);
-    expect(config.kubernetes).toBeUndefined();
+    expect(config.kubernetes).toEqual(defaultConfig.kubernetes); // kept: the schema validates it
     const parsed = configSchema.parse(config);
     expect(parsed.probes).toHaveLength((defaultConfig.probes as unknown[]).length);
     const p = byName(config);

@@ -5,7 +5,8 @@
 // from the config, so the daemon's reconcile removes their series.
 //
 // Works on the raw (parsed YAML, not yet validated) config so that the kinds
-// need no knowledge of Kubernetes; the `kubernetes:` block is taken out here.
+// need no knowledge of Kubernetes: the config loader runs it between YAML
+// parsing and schema validation, so errors still point into the user's file.
 import type { DiscoveredDnsServer, DiscoveredPeer } from '../types.ts';
 import { type DiscoverySourceName, parseDiscoveryRef } from './config.ts';
 import type { Discovery } from './discovery.ts';
@@ -18,6 +19,18 @@ export interface DiscoverySnapshot {
 }
 
 export const EMPTY_SNAPSHOT: DiscoverySnapshot = { dnsService: [], dnsEndpoints: [], peers: [] };
+
+/**
+ * One stand-in per source, for checking a config without a cluster
+ * (validate-config, and before discovery starts): every ref resolves to
+ * exactly one entry, so list indices and probe positions stay those of the
+ * file. Documentation addresses (RFC 5737); nothing is ever sent to them.
+ */
+export const PLACEHOLDER_SNAPSHOT: DiscoverySnapshot = {
+  dnsService: [{ id: 'placeholder-vip', label: '192.0.2.10:53', kind: 'service_vip', node: '', server: { host: '192.0.2.10', port: 53 } }],
+  dnsEndpoints: [{ id: 'placeholder-ep', label: '192.0.2.11:53', kind: 'endpoint', node: 'node', server: { host: '192.0.2.11', port: 53 } }],
+  peers: [{ id: 'placeholder-peer', label: '192.0.2.12', kind: 'peer', node: 'node', ip: '192.0.2.12', pod: '', ready: true }],
+};
 
 export function snapshotOf(discovery: Discovery | undefined): DiscoverySnapshot {
   if (!discovery) return EMPTY_SNAPSHOT;
@@ -40,7 +53,7 @@ function found(snap: DiscoverySnapshot, source: DiscoverySourceName): Found[] {
 }
 
 export interface Resolved {
-  /** The config with refs replaced and no `kubernetes` key. */
+  /** The config with refs replaced (the `kubernetes` block kept for validation). */
   config: Record<string, unknown>;
   /** Probes left out because their refs found nothing yet (and they list nothing else). */
   skipped: string[];
@@ -48,7 +61,7 @@ export interface Resolved {
 
 /** Throws (a setup error, with the probe's name) on refs that cannot mean anything for their kind. */
 export function resolveDiscoveryRefs(raw: Record<string, unknown>, snap: DiscoverySnapshot): Resolved {
-  const { kubernetes: _block, ...rest } = raw;
+  const rest = raw;
   const probes = Array.isArray(rest.probes) ? (rest.probes as Record<string, unknown>[]) : undefined;
   if (!probes) return { config: rest, skipped: [] };
   const skipped: string[] = [];
