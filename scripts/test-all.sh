@@ -33,6 +33,12 @@ for svc in prometheus prometheus-blackbox-exporter unbound dnsmasq; do
   (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
 done
 
+# The ICMP addon is built by node-gyp during npm ci. It uses Node-API, whose ABI
+# is stable, so the distribution's Node headers (/usr/include/node) serve for
+# the Node 26 runtime too; point node-gyp at them rather than at a download.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
+  export npm_config_nodedir=/usr
+fi
 echo "test-all: npm ci"
 npm ci --no-audit --no-fund
 
