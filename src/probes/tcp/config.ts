@@ -36,16 +36,18 @@ export const tcpProbeSchema = z
   .strictObject({
     ...baseProbeShape,
     kind: z.literal('tcp'),
-    /** "HOST:PORT" strings, or { address: "HOST:PORT", node } objects. */
-    targets: z.array(targetEntry).min(1, 'at least one target is required'),
-    /** Connects per run (paping -c). */
-    count: z.number().int().min(1).max(1000).default(3),
-    /** Time between connect starts within a run; "0s" = back-to-back. */
-    interval: duration.default(1000),
-    /** Give up on one connect after this long. */
-    timeout: positiveDuration.default(2000),
-    /** `target_kind` label of these targets (static, service_vip, endpoint, peer, loopback...). */
-    targetKind: z.string().regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"').default('static'),
+    targets: z
+      .array(targetEntry)
+      .min(1, 'at least one target is required')
+      .describe('"HOST:PORT" (or "[IPv6]:PORT") strings, or { address: "HOST:PORT", node } objects; `node` fills the target_node label.'),
+    count: z.number().int().min(1).max(1000).default(3).describe('Connects per run (paping -c); the run succeeds when all connect.'),
+    interval: duration.prefault('1s').describe('Time between the starts of consecutive connects in a run; "0s" = back-to-back.'),
+    timeout: positiveDuration.prefault('2s').describe('Give up on one connect after this long (counted as result="timeout").'),
+    targetKind: z
+      .string()
+      .regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"')
+      .default('static')
+      .describe('`target_kind` label of these targets (static, service_vip, endpoint, peer, loopback...).'),
   })
   .superRefine((probe, ctx) => {
     const seen = new Set<string>();
