@@ -73,6 +73,17 @@ describe('netprobe tcp', () => {
     for (const c of out.connects) expect(c.seconds).toBeGreaterThanOrEqual(0.19);
   });
 
+  it('takes a bracketed IPv6 target and reports the address it connected to', async () => {
+    const { server: v6, port } = await listen('::1');
+    try {
+      const { code, stdout } = await netprobe('tcp', `[::1]:${port}`, '-c', '1', '--json');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ target: `[::1]:${port}`, host: '::1', port, connected: 1, connects: [{ address: '::1' }] });
+    } finally {
+      v6.close();
+    }
+  });
+
   it.each([
     [['-c', 'abc'], '--count: expected a whole number from 1 to 1000, got "abc"'],
     [['-c', '0'], '--count: expected a whole number from 1 to 1000, got "0"'],
