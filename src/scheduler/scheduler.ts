@@ -102,13 +102,16 @@ export class Scheduler {
     entry.controller?.abort();
   }
 
-  #armInterval(entry: Entry): void {
+  /** Arms the timer for the first slot after `after` (wall-clock ms). */
+  #armInterval(entry: Entry, after = this.#clock.wallNow()): void {
     if (this.#stopping || !('everyMs' in entry.job.schedule)) return;
     const now = this.#clock.wallNow();
-    const due = nextSlot(now + 1, entry.job.schedule.everyMs, entry.offsetMs);
+    const due = nextSlot(after + 1, entry.job.schedule.everyMs, entry.offsetMs);
     entry.timer = setTimeout(() => {
       this.#dispatch(entry, due);
-      this.#armInterval(entry);
+      // Timers can fire a little before the wall clock reaches `due`; the next
+      // slot is counted from `due` itself so one slot never runs twice.
+      this.#armInterval(entry, Math.max(due, this.#clock.wallNow()));
     }, due - now);
     entry.timer.unref?.();
   }

@@ -135,3 +135,22 @@ describe('Scheduler', () => {
     expect(h.errors).toHaveLength(1);
   });
 });
+
+describe('Scheduler under many jobs', () => {
+  it('runs each slot once: 200 jobs every 100 ms make about 10 runs each per second, never more', async () => {
+    const h = harness(1000);
+    active = h.scheduler;
+    const runs = new Map<string, number>();
+    const jobs = Array.from({ length: 200 }, (_, i) =>
+      job(`p|t${i}`, 100, async () => void runs.set(`p|t${i}`, (runs.get(`p|t${i}`) ?? 0) + 1), true),
+    );
+    h.scheduler.reconcile(jobs);
+    await sleep(1000);
+    await h.scheduler.stop();
+    active = undefined;
+    const counts = [...runs.values()];
+    // One immediate run plus one per 100 ms slot: 10 or 11 in a second, 12 at a slot edge.
+    expect(Math.max(...counts)).toBeLessThanOrEqual(12);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(9);
+  });
+});
