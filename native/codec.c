@@ -7,15 +7,9 @@
 #endif
 #include <node_api.h>
 
+#include "napi_check.h"
 #include "packet.h"
 
-#define CHECK(call)                                                       \
-  do {                                                                    \
-    if ((call) != napi_ok) {                                              \
-      napi_throw_error(env, "EICMPNAPI", "node-api call failed: " #call); \
-      return NULL;                                                        \
-    }                                                                     \
-  } while (0)
 
 static void set_num(napi_env env, napi_value obj, const char *key, double v) {
   napi_value n;

@@ -36,6 +36,7 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi_check.h"
 #include "packet.h"
 
 #include <arpa/inet.h>
@@ -74,13 +75,6 @@ typedef struct engine {
   uint8_t recvbuf[MAX_PACKET];
 } engine_t;
 
-#define CHECK(call)                                                                  \
-  do {                                                                               \
-    if ((call) != napi_ok) {                                                         \
-      napi_throw_error(env, "EICMPNAPI", "node-api call failed: " #call);            \
-      return NULL;                                                                   \
-    }                                                                                \
-  } while (0)
 
 static double realtime_ms(void) {
   struct timespec ts;

@@ -10,7 +10,7 @@ import { kubernetesSchema, parseDiscoveryRef } from '../../src/targets/kubernete
 import { startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
 import { resolveDiscoveryRefs } from '../../src/targets/kubernetes/resolve.ts';
 import { FakeApiServer } from '../k8s/fake-apiserver.ts';
-import { SERVICES, SLICES, service } from '../k8s/fixtures.ts';
+import { SERVICES, SLICES, service, testDiscoveryOptions } from '../k8s/fixtures.ts';
 import { type K8sObject, containersOf, podSpec, render, repoRoot } from './kustomize.ts';
 
 const BASE = join(repoRoot, 'deploy', 'kubernetes');
@@ -171,17 +171,7 @@ describe('RBAC and the peer Service', () => {
   it('discovery asks the API for nothing the ClusterRole does not grant', async () => {
     const f = await FakeApiServer.start();
     f.upsert(SERVICES('kube-system'), service('kube-system', 'kube-dns', '198.19.0.10'));
-    const d = startDiscovery({
-      connection: { server: f.url },
-      dnsService: { namespace: 'kube-system', name: 'kube-dns' },
-      peerService: { namespace: 'netprobe', name: 'netprobe-peers' },
-      nodeName: 'n1',
-      fanout: { k: 8 },
-      watchTimeoutSeconds: 60,
-      watchIdleTimeoutMs: 5000,
-      requestTimeoutMs: 2000,
-      backoff: { initialMs: 20, maxMs: 100 },
-    });
+    const d = startDiscovery(testDiscoveryOptions(f.url));
     try {
       expect(await d.synced(3000)).toBe(true);
     } finally {

@@ -12,7 +12,7 @@ import { attachDiscoveryMetrics } from '../../src/metrics/record-discovery.ts';
 import { selectPeers } from '../../src/targets/fanout.ts';
 import { type Discovery, type DiscoveryOptions, startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
-import { NODES, SERVICES, SLICES, node, service, slice, until } from './fixtures.ts';
+import { NODES, SERVICES, SLICES, node, service, slice, testDiscoveryOptions, until } from './fixtures.ts';
 
 const open: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -42,19 +42,12 @@ function seed(f: FakeApiServer): void {
 
 function start(f: FakeApiServer, overrides: Partial<DiscoveryOptions> = {}): Discovery {
   const d = startDiscovery(
-    {
+    testDiscoveryOptions(f.url, {
       connection: { server: f.url, token: () => 'test-token' },
-      dnsService: { namespace: 'kube-system', name: 'kube-dns' },
-      peerService: { namespace: 'netprobe', name: 'netprobe-peers' },
-      nodeName: 'n1',
-      fanout: { k: 8 },
-      watchTimeoutSeconds: 60,
-      watchIdleTimeoutMs: 5000,
-      requestTimeoutMs: 2000,
       backoff: { initialMs: 20, maxMs: 200 },
       pageSize: 1,
       ...overrides,
-    },
+    }),
     { random: () => 0.5 },
   );
   open.unshift(d);

@@ -1,6 +1,7 @@
 // Kubernetes objects as the API server returns them (the fields netprobe reads),
 // and the collection paths the discovery watches. Addresses are from
 // 198.18.0.0/15: discovery only lists them, nothing is ever sent there.
+import type { DiscoveryOptions } from '../../src/targets/kubernetes/discovery.ts';
 import type { FakeObject } from './fake-apiserver.ts';
 
 export const SERVICES = (ns: string) => `/api/v1/namespaces/${ns}/services`;
@@ -65,4 +66,20 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Discovery options for tests against the fake API server at `url`: fast backoff, short timeouts. */
+export function testDiscoveryOptions(url: string, overrides: Partial<DiscoveryOptions> = {}): DiscoveryOptions {
+  return {
+    connection: { server: url },
+    dnsService: { namespace: 'kube-system', name: 'kube-dns' },
+    peerService: { namespace: 'netprobe', name: 'netprobe-peers' },
+    nodeName: 'n1',
+    fanout: { k: 8 },
+    watchTimeoutSeconds: 60,
+    watchIdleTimeoutMs: 5000,
+    requestTimeoutMs: 2000,
+    backoff: { initialMs: 20, maxMs: 100 },
+    ...overrides,
+  };
 }

@@ -13,7 +13,7 @@ import { EMPTY_SNAPSHOT, type DiscoverySnapshot, onDiscoveredChange, resolveDisc
 import { silentLogger } from '../../src/util/logger.ts';
 import { repoRoot } from '../deploy/kustomize.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
-import { SLICES, slice } from './fixtures.ts';
+import { SLICES, slice, testDiscoveryOptions } from './fixtures.ts';
 
 const defaultConfig = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/config.yaml'), 'utf8')) as Record<string, unknown>;
 
@@ -104,17 +104,7 @@ describe('discovery driving the daemon', () => {
     const f = await FakeApiServer.start();
     cleanup.push(() => f.close());
     f.upsert(SLICES('netprobe'), slice('netprobe', 'peers', 'netprobe-peers', [{ ip: '127.0.0.2', node: 'n2' }, { ip: '127.0.0.3', node: 'n3' }], []));
-    const discovery = startDiscovery({
-      connection: { server: f.url },
-      dnsService: { namespace: 'kube-system', name: 'kube-dns' },
-      peerService: { namespace: 'netprobe', name: 'netprobe-peers' },
-      nodeName: 'n1',
-      fanout: { k: 8 },
-      watchTimeoutSeconds: 60,
-      watchIdleTimeoutMs: 5000,
-      requestTimeoutMs: 2000,
-      backoff: { initialMs: 20, maxMs: 100 },
-    });
+    const discovery = startDiscovery(testDiscoveryOptions(f.url));
     cleanup.push(() => discovery.stop());
     expect(await discovery.synced(3000)).toBe(true);
 

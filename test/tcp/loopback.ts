@@ -88,3 +88,24 @@ export async function leftoverHandles<T>(fn: () => Promise<T>, timerFrom: string
     Error.stackTraceLimit = stackLimit;
   }
 }
+
+/**
+ * The three loopback endpoints a TCP test file needs (open, refused, dropped
+ * SYN), created in beforeAll and removed in afterAll of the calling file.
+ */
+export function useLoopbackEndpoints(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => void) => void }) {
+  const endpoints = { openPort: 0, refusedPort: 0, holePort: 0 };
+  let server: net.Server | undefined;
+  let hole: Awaited<ReturnType<typeof blackholeListener>> | undefined;
+  hooks.beforeAll(async () => {
+    ({ server, port: endpoints.openPort } = await listen());
+    endpoints.refusedPort = await closedPort();
+    hole = await blackholeListener();
+    endpoints.holePort = hole.port;
+  });
+  hooks.afterAll(() => {
+    server?.close();
+    hole?.stop();
+  });
+  return endpoints;
+}

@@ -1,35 +1,20 @@
-import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpTarget } from '../../src/probes/tcp/config.ts';
 import { tcpVerdict } from '../../src/probes/tcp/verdict.ts';
 import { runTcp } from '../../src/probes/tcp/prober.ts';
 import type { TcpOutcome } from '../../src/probes/tcp/types.ts';
 import { systemClock } from '../../src/probes/types.ts';
-import { blackholeListener, closedPort, leftoverHandles, listen } from './loopback.ts';
+import { leftoverHandles, useLoopbackEndpoints } from './loopback.ts';
 
 const ctx = () => ({ signal: new AbortController().signal, clock: systemClock });
 
-let server: net.Server;
-let openPort: number;
-let refusedPort: number;
-let hole: Awaited<ReturnType<typeof blackholeListener>>;
-
-beforeAll(async () => {
-  ({ server, port: openPort } = await listen());
-  refusedPort = await closedPort();
-  hole = await blackholeListener();
-});
-
-afterAll(() => {
-  server?.close();
-  hole?.stop();
-});
+const ports = useLoopbackEndpoints({ beforeAll, afterAll });
 
 describe('runTcp on loopback', () => {
   const cases: { name: string; port: () => number; outcome: TcpOutcome; detail?: string; minSeconds: number; maxSeconds: number }[] = [
-    { name: 'a listening server', port: () => openPort, outcome: 'connected', minSeconds: 0, maxSeconds: 0.1 },
-    { name: 'a port bound then closed', port: () => refusedPort, outcome: 'refused', detail: 'ECONNREFUSED', minSeconds: 0, maxSeconds: 0.1 },
-    { name: 'a listener whose SYNs are dropped', port: () => hole.port, outcome: 'timeout', minSeconds: 0.29, maxSeconds: 0.6 },
+    { name: 'a listening server', port: () => ports.openPort, outcome: 'connected', minSeconds: 0, maxSeconds: 0.1 },
+    { name: 'a port bound then closed', port: () => ports.refusedPort, outcome: 'refused', detail: 'ECONNREFUSED', minSeconds: 0, maxSeconds: 0.1 },
+    { name: 'a listener whose SYNs are dropped', port: () => ports.holePort, outcome: 'timeout', minSeconds: 0.29, maxSeconds: 0.6 },
   ];
 
   it.each(cases)('reports $outcome for $name', async ({ port, outcome, detail, minSeconds, maxSeconds }) => {
@@ -49,7 +34,7 @@ describe('runTcp on loopback', () => {
   });
 
   it('paces connect starts by the interval and aggregates counts', async () => {
-    const result = await runTcp(tcpTarget('127.0.0.1', openPort), { count: 4, intervalMs: 100, timeoutMs: 300 }, ctx());
+    const result = await runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 4, intervalMs: 100, timeoutMs: 300 }, ctx());
     expect(result.connected).toBe(4);
     // Three intervals between four starts; far less than 4 x timeout.
     expect(result.durationSeconds).toBeGreaterThanOrEqual(0.29);
@@ -60,8 +45,8 @@ describe('runTcp on loopback', () => {
   it('times connects with the context clock', async () => {
     // A clock running 1000x fast: a sub-millisecond loopback connect reads as clearly > 0.01 s.
     const fast = { now: () => performance.now() * 1000, wallNow: () => Date.now() };
-    const real = await runTcp(tcpTarget('127.0.0.1', openPort), { count: 1, intervalMs: 0, timeoutMs: 300 }, ctx());
-    const scaled = await runTcp(tcpTarget('127.0.0.1', openPort), { count: 1, intervalMs: 0, timeoutMs: 300 }, {
+    const real = await runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 1, intervalMs: 0, timeoutMs: 300 }, ctx());
+    const scaled = await runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 1, intervalMs: 0, timeoutMs: 300 }, {
       signal: new AbortController().signal,
       clock: fast,
     });
@@ -74,7 +59,7 @@ describe('runTcp on loopback', () => {
     setTimeout(() => controller.abort(), 100);
     const t0 = performance.now();
     const { value: result, live } = await leftoverHandles(() =>
-      runTcp(tcpTarget('127.0.0.1', hole.port), { count: 3, intervalMs: 10, timeoutMs: 5000 }, {
+      runTcp(tcpTarget('127.0.0.1', ports.holePort), { count: 3, intervalMs: 10, timeoutMs: 5000 }, {
         signal: controller.signal,
         clock: systemClock,
       }),
@@ -87,7 +72,7 @@ describe('runTcp on loopback', () => {
 
   it('aborts while waiting between connects, keeping the connects already made', async () => {
     const controller = new AbortController();
-    const running = runTcp(tcpTarget('127.0.0.1', openPort), { count: 5, intervalMs: 10_000, timeoutMs: 300 }, {
+    const running = runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 5, intervalMs: 10_000, timeoutMs: 300 }, {
       signal: controller.signal,
       clock: systemClock,
     });
@@ -102,7 +87,7 @@ describe('runTcp on loopback', () => {
   it('does nothing with an already aborted signal', async () => {
     const controller = new AbortController();
     controller.abort();
-    const result = await runTcp(tcpTarget('127.0.0.1', openPort), { count: 3, intervalMs: 0, timeoutMs: 300 }, {
+    const result = await runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 3, intervalMs: 0, timeoutMs: 300 }, {
       signal: controller.signal,
       clock: systemClock,
     });
@@ -117,7 +102,7 @@ describe('runTcp on loopback', () => {
   });
 
   it('throws on options no config could produce (setup error)', async () => {
-    await expect(runTcp(tcpTarget('127.0.0.1', openPort), { count: 0, intervalMs: 0, timeoutMs: 300 }, ctx())).rejects.toThrow(
+    await expect(runTcp(tcpTarget('127.0.0.1', ports.openPort), { count: 0, intervalMs: 0, timeoutMs: 300 }, ctx())).rejects.toThrow(
       /count must be a whole number of at least 1, got 0/,
     );
   });
