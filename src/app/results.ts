@@ -12,8 +12,24 @@ export interface StoredResult {
   result: unknown;
 }
 
+/**
+ * What is kept per run: the wall-clock start as a number, turned into an ISO
+ * string only when /api/results is read (thousands of runs a second, a
+ * handful of reads).
+ */
+interface Kept {
+  probe: string;
+  kind: string;
+  target: TargetInfo;
+  success: boolean;
+  reason: string;
+  startedAtMs: number;
+  durationSeconds: number;
+  result: unknown;
+}
+
 export class ResultStore {
-  readonly #last = new Map<string, StoredResult>();
+  readonly #last = new Map<string, Kept>();
   readonly #expected = new Set<string>();
 
   /** The (probe, target) keys currently scheduled; readiness waits for each. */
@@ -23,8 +39,33 @@ export class ResultStore {
     for (const key of this.#last.keys()) if (!this.#expected.has(key)) this.#last.delete(key);
   }
 
-  put(key: string, result: StoredResult): void {
-    if (this.#expected.has(key)) this.#last.set(key, result);
+  put(
+    key: string,
+    probe: string,
+    kind: string,
+    target: TargetInfo,
+    success: boolean,
+    reason: string,
+    startedAtMs: number,
+    durationSeconds: number,
+    result: unknown,
+  ): void {
+    if (!this.#expected.has(key)) return;
+    const kept = this.#last.get(key);
+    if (kept) {
+      // Updated in place: one long-lived record per target instead of a new
+      // one every run that lives exactly one interval (promoted garbage).
+      kept.probe = probe;
+      kept.kind = kind;
+      kept.target = target;
+      kept.success = success;
+      kept.reason = reason;
+      kept.startedAtMs = startedAtMs;
+      kept.durationSeconds = durationSeconds;
+      kept.result = result;
+    } else {
+      this.#last.set(key, { probe, kind, target, success, reason, startedAtMs, durationSeconds, result });
+    }
   }
 
   /** Ready once every scheduled (probe, target) has completed at least one run. */
@@ -40,6 +81,17 @@ export class ResultStore {
   }
 
   all(): StoredResult[] {
-    return [...this.#last.values()].sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
+    return [...this.#last.values()]
+      .map((k) => ({
+        probe: k.probe,
+        kind: k.kind,
+        target: k.target,
+        success: k.success,
+        reason: k.reason,
+        startedAt: new Date(k.startedAtMs).toISOString(),
+        durationSeconds: k.durationSeconds,
+        result: k.result,
+      }))
+      .sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
   }
 }
