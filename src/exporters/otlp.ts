@@ -1,43 +1,21 @@
 // OpenTelemetry exporter: the same catalog instruments, sent over OTLP when the
 // standard OTEL_EXPORTER_OTLP_ENDPOINT (or _METRICS_ENDPOINT) is set. The meter
 // provider is built here and passed around, never registered globally.
+// This module pulls in the OpenTelemetry SDK and three exporters (~20 MB RSS,
+// ~8 MB heap), so the daemon imports it only when OTLP is configured.
 import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import { metrics, resources } from '@opentelemetry/sdk-node';
 import { OTLPMetricExporter as HttpJsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as HttpProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { INSTRUMENTS, type InstrumentKey, type Labels, type MetricSink } from '../metrics/catalog.ts';
+import type { OtlpSettings } from './otlp-settings.ts';
+
+// Kept importable from here (tests, older callers); the daemon imports the
+// light module and loads this one only when an endpoint is set.
+export { otlpSettingsFromEnv, type OtlpSettings } from './otlp-settings.ts';
 
 type OtelInstrument = Counter | Gauge | Histogram;
-
-export interface OtlpSettings {
-  protocol: 'http/protobuf' | 'http/json' | 'grpc';
-  /** Full URL for HTTP (…/v1/metrics), host URL for gRPC. */
-  url: string;
-  intervalMs: number;
-}
-
-/** OTLP settings from the standard environment, or undefined when no endpoint is set. */
-export function otlpSettingsFromEnv(env: NodeJS.ProcessEnv): OtlpSettings | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return undefined;
-  const protocol = env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json' && protocol !== 'grpc') {
-    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf, http/json or grpc, got "${protocol}"`);
-  }
-  const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
-  if (!Number.isFinite(interval) || interval <= 0) {
-    throw new Error(`OTEL_METRIC_EXPORT_INTERVAL: expected milliseconds > 0, got "${env.OTEL_METRIC_EXPORT_INTERVAL}"`);
-  }
-  const signalUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
-  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '');
-  const url = signalUrl ?? (protocol === 'grpc' ? base : `${base}/v1/metrics`);
-  try {
-    new URL(url);
-  } catch {
-    throw new Error(`OTEL_EXPORTER_OTLP_${signalUrl ? 'METRICS_' : ''}ENDPOINT: expected a URL such as http://collector:4318, got "${signalUrl ?? base}"`);
-  }
-  return { protocol, url, intervalMs: interval };
-}
 
 export class OtlpSink implements MetricSink {
   readonly #provider: metrics.MeterProvider;
