@@ -12,6 +12,7 @@ import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
 import { PrometheusSink } from '../exporters/prometheus.ts';
 import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/fanout.ts';
+import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
 import { recordRun, seriesOf } from '../metrics/recorder.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from '../probes/icmp/engine.ts';
@@ -36,6 +37,9 @@ interface Scheduled {
   kind: string;
   target: TargetInfo;
 }
+
+// Frozen per (probe, reason): the lag event fires on every run.
+const eventLabels = interned();
 
 export class Daemon {
   readonly url: string;
@@ -85,8 +89,8 @@ export class Daemon {
       sourceNode: this.sourceNode,
       concurrency: options.config.concurrency,
       events: {
-        skipped: (probe, reason) => this.#sink.add('probeSkipped', { probe, reason }),
-        lag: (probe, seconds) => this.#sink.observe('scheduleLag', { probe }, seconds),
+        skipped: (probe, reason) => this.#sink.add('probeSkipped', eventLabels(probe, reason, () => ({ probe, reason }))),
+        lag: (probe, seconds) => this.#sink.observe('scheduleLag', eventLabels(probe, '', () => ({ probe })), seconds),
         error: (probe, error) => this.#log.error('probe run threw (bug)', { probe, error: String(error) }),
       },
     });

@@ -1,9 +1,10 @@
-// prom-client exporter: one registry passed in (no global default registry),
-// instruments built from the catalog, `source_node` added to every series.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+// Prometheus exporter: one prom-client Registry passed in (no global default
+// registry), instruments built from the catalog, `source_node` added to every
+// series. The series themselves live in prom-series.ts (same exposition text
+// as prom-client's classes, without hashing label objects on every update).
+import { Registry } from 'prom-client';
 import { INSTRUMENTS, type InstrumentKey, type Labels, type MetricSink } from '../metrics/catalog.ts';
-
-type PromMetric = Counter<string> | Gauge<string> | Histogram<string>;
+import { PromMetric } from './prom-series.ts';
 
 export class PrometheusSink implements MetricSink {
   readonly registry: Registry;
@@ -14,58 +15,50 @@ export class PrometheusSink implements MetricSink {
     this.registry = registry;
     this.#sourceNode = sourceNode;
     for (const [key, spec] of Object.entries(INSTRUMENTS) as [InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]][]) {
-      const common = {
+      const metric = new PromMetric({
         name: spec.name,
         help: spec.help,
+        type: spec.type,
         labelNames: ['source_node', ...spec.labels],
-        registers: [registry],
-      };
-      const metric =
-        spec.type === 'counter'
-          ? new Counter(common)
-          : spec.type === 'gauge'
-            ? new Gauge(common)
-            : new Histogram({ ...common, buckets: [...(spec as { buckets: readonly number[] }).buckets] });
+        fixed: { source_node: sourceNode },
+        ...('buckets' in spec ? { buckets: spec.buckets } : {}),
+      });
+      // registerMetric takes prom-client's own classes in its typings; ours
+      // implement the same protocol (name, help, type, get, reset).
+      registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
       this.#metrics.set(key, metric);
     }
   }
 
-  #labels(labels: Labels): Labels {
-    return { source_node: this.#sourceNode, ...labels };
-  }
-
   add(key: InstrumentKey, labels: Labels, value = 1): void {
-    (this.#metrics.get(key) as Counter<string>).inc(this.#labels(labels), value);
+    this.#metrics.get(key)!.inc(labels, value);
   }
 
   set(key: InstrumentKey, labels: Labels, value: number): void {
-    (this.#metrics.get(key) as Gauge<string>).set(this.#labels(labels), value);
+    this.#metrics.get(key)!.set(labels, value);
   }
 
   observe(key: InstrumentKey, labels: Labels, value: number): void {
-    (this.#metrics.get(key) as Histogram<string>).observe(this.#labels(labels), value);
+    this.#metrics.get(key)!.observe(labels, value);
   }
 
   remove(key: InstrumentKey, match: Labels): Promise<void> {
-    const metric = this.#metrics.get(key)!;
-    const full = this.#labels(match);
-    // prom-client removes by exact label set; a target owns several series
-    // (one per result, qtype, size...), so list them and drop each match.
-    return metric.get().then((snapshot) => {
-      const seen = new Set<string>();
-      for (const { labels } of snapshot.values as { labels: Labels }[]) {
-        const { le: _bucket, ...series } = labels;
-        if (!Object.entries(full).every(([k, v]) => series[k] === v)) continue;
-        const id = JSON.stringify(series);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        metric.remove(series);
-      }
-    });
+    // A target owns several series (one per result, qtype, size...): drop each match.
+    this.#metrics.get(key)!.removeMatching({ source_node: this.#sourceNode, ...match });
+    return Promise.resolve();
   }
 
   /** Render the exposition text (used by /metrics and tests). */
   render(): Promise<string> {
-    return this.registry.metrics();
+    const registered = this.registry.getMetricsAsArray() as unknown[];
+    const ours =
+      this.registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE &&
+      registered.length === this.#metrics.size &&
+      registered.every((m) => m instanceof PromMetric);
+    // Other metrics on this registry, or OpenMetrics: let prom-client render it all.
+    if (!ours) return this.registry.metrics();
+    const parts: string[] = [];
+    for (const metric of registered as PromMetric[]) parts.push(metric.render());
+    return Promise.resolve(`${parts.join('\n\n')}\n`);
   }
 }

@@ -3,20 +3,31 @@
 // search tries sizes that change from run to run, which would make `size` an
 // unbounded label, so the search shows up in the path_mtu gauges instead.
 import type { IcmpOptions, IcmpResult, IcmpTarget } from '../probes/icmp/types.ts';
-import type { Labels } from './catalog.ts';
+import type { Labels, MetricSink } from './catalog.ts';
+import { fixedLabels, perTarget } from './labels.ts';
 import type { KindRecorder } from './recorder.ts';
 
 function pathLabels(probe: string, target: IcmpTarget): Labels {
   return { probe, target: target.label, target_node: target.node };
 }
 
+/** Path labels and per-size labels, built once per (probe, target). */
+const labelsOf = perTarget((probe, target) => ({
+  path: fixedLabels(pathLabels(probe, target as IcmpTarget)),
+  bySize: new Map<number, Labels>(),
+}));
+
+// Targets whose path gauges are set in a sink: a target that never answers
+// then costs no removal scan per run. Weak, per sink, like record-tcp.ts.
+const gaugesSet = new WeakMap<MetricSink, WeakSet<IcmpTarget>>();
+
 export const icmpRecorder: KindRecorder<IcmpTarget, IcmpOptions, IcmpResult> = {
   record(sink, probe, target, options, result) {
-    const path = pathLabels(probe, target);
-    const configured = new Set(options.sizes);
+    const { path, bySize } = labelsOf(probe, target);
     for (const s of result.sizes) {
-      if (!configured.has(s.size)) continue; // defensive: the walk only sends configured sizes
-      const labels = { ...path, size: String(s.size) };
+      if (!options.sizes.includes(s.size)) continue; // defensive: the walk only sends configured sizes
+      let labels = bySize.get(s.size);
+      if (labels === undefined) bySize.set(s.size, (labels = fixedLabels({ ...path, size: String(s.size) })));
       // Requests cancelled in flight were neither answered nor lost: not counted,
       // so 1 - replies/requests stays a true loss ratio.
       sink.add('icmpRequests', labels, s.sent - s.abandoned);
@@ -24,13 +35,17 @@ export const icmpRecorder: KindRecorder<IcmpTarget, IcmpOptions, IcmpResult> = {
       for (const rtt of s.rttSeconds) sink.observe('icmpRtt', labels, rtt);
     }
     if (options.expectedMtu !== null) sink.set('pathMtuExpected', path, options.expectedMtu);
+    let set = gaugesSet.get(sink);
+    if (!set) gaugesSet.set(sink, (set = new WeakSet()));
     if (result.ceilingBytes !== null) {
       sink.set('pathMtu', path, result.ceilingBytes);
       sink.set('pathMtuBlackhole', path, result.blackhole ? 1 : 0);
-    } else {
+      set.add(target);
+    } else if (set.has(target)) {
       // Nothing answered: the path MTU is unknown, not 0 (probe_success tells the outage).
       void sink.remove('pathMtu', path);
       void sink.remove('pathMtuBlackhole', path);
+      set.delete(target);
     }
   },
   series(probe, target) {

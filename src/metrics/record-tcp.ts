@@ -1,10 +1,19 @@
 import { TCP_OUTCOMES, type TcpOptions, type TcpResult, type TcpTarget } from '../probes/tcp/types.ts';
 import type { Labels, MetricSink } from './catalog.ts';
+import { fixedLabels, perTarget } from './labels.ts';
 import type { KindRecorder } from './recorder.ts';
 
 function targetLabels(probe: string, target: TcpTarget): Labels {
   return { probe, target: target.label, target_kind: target.kind, target_node: target.node };
 }
+
+/** The target's labels and one label object per result, built once per (probe, target). */
+const labelsOf = perTarget((probe, target) => {
+  const base = targetLabels(probe, target as TcpTarget);
+  const byResult: Record<string, Labels> = {};
+  for (const result of TCP_OUTCOMES) byResult[result] = fixedLabels({ ...base, result });
+  return { base: fixedLabels(base), byResult };
+});
 
 // Targets whose five result series already exist in a sink. Keyed by the
 // sink so a fresh sink (tests, a new exporter) starts over; weak so neither
@@ -14,23 +23,23 @@ const initialized = new WeakMap<MetricSink, WeakSet<TcpTarget>>();
 /** Turns one paping run into instrument updates: one count per connect, one observation per success. */
 export const tcpRecorder: KindRecorder<TcpTarget, TcpOptions, TcpResult> = {
   record(sink, probe, target, _options, result) {
-    const labels = targetLabels(probe, target);
+    const { base, byResult } = labelsOf(probe, target);
     let seen = initialized.get(sink);
     if (!seen) initialized.set(sink, (seen = new WeakSet()));
-    const byOutcome = new Map<string, number>();
+    const counts: Record<string, number> = {};
     if (!seen.has(target)) {
       // Every result series exists from the first run (adding 0), so
       // rate(...{result="timeout"}) is 0 rather than absent on a healthy
       // target; later runs touch only the results that happened (cheaper at
       // a thousand targets a second).
-      for (const outcome of TCP_OUTCOMES) byOutcome.set(outcome, 0);
+      for (const outcome of TCP_OUTCOMES) counts[outcome] = 0;
       seen.add(target);
     }
     for (const connect of result.connects) {
-      byOutcome.set(connect.outcome, (byOutcome.get(connect.outcome) ?? 0) + 1);
-      if (connect.outcome === 'connected') sink.observe('tcpConnectDuration', labels, connect.seconds);
+      counts[connect.outcome] = (counts[connect.outcome] ?? 0) + 1;
+      if (connect.outcome === 'connected') sink.observe('tcpConnectDuration', base, connect.seconds);
     }
-    for (const [result, count] of byOutcome) sink.add('tcpConnects', { ...labels, result }, count);
+    for (const outcome in counts) sink.add('tcpConnects', byResult[outcome] ?? { ...base, result: outcome }, counts[outcome]);
   },
   series(probe, target) {
     const match = targetLabels(probe, target);

@@ -3,6 +3,7 @@
 // place that knows both a result type and metric names.
 import type { TargetInfo } from '../probes/types.ts';
 import type { InstrumentKey, Labels, MetricSink } from './catalog.ts';
+import { fixedLabels, interned, perTarget } from './labels.ts';
 
 export interface SeriesMatch {
   key: InstrumentKey;
@@ -30,11 +31,28 @@ export interface FinishedRun {
 // biome-ignore lint/suspicious/noExplicitAny: a table of recorders of different result types
 export type AnyRecorder = KindRecorder<any, any, any>;
 
+// The success labels depend on the recorder too (DNS adds name_class), so one cache per recorder.
+const successLabelCaches = new WeakMap<AnyRecorder, (probe: string, target: TargetInfo) => Labels>();
+const noRecorder = {} as AnyRecorder;
+const runLabels = interned();
+
+function successLabels(recorder: AnyRecorder | undefined, probe: string, target: TargetInfo): Labels {
+  const key = recorder ?? noRecorder;
+  let labelsOf = successLabelCaches.get(key);
+  if (!labelsOf) {
+    labelsOf = perTarget((p, t) =>
+      fixedLabels({ probe: p, target: t.label, target_kind: t.kind, name_class: '', ...recorder?.successLabels?.(t) }),
+    );
+    successLabelCaches.set(key, labelsOf);
+  }
+  return labelsOf(probe, target);
+}
+
 export function recordRun(sink: MetricSink, recorder: AnyRecorder | undefined, run: FinishedRun): void {
   recorder?.record(sink, run.probe, run.target, run.options, run.result);
-  const labels = { probe: run.probe, target: run.target.label, target_kind: run.target.kind, name_class: '' };
-  sink.set('probeSuccess', { ...labels, ...recorder?.successLabels?.(run.target) }, run.success ? 1 : 0);
-  sink.add('probeRuns', { probe: run.probe, result: run.success ? 'success' : run.reason });
+  sink.set('probeSuccess', successLabels(recorder, run.probe, run.target), run.success ? 1 : 0);
+  const result = run.success ? 'success' : run.reason;
+  sink.add('probeRuns', runLabels(run.probe, result, () => ({ probe: run.probe, result })));
 }
 
 export function seriesOf(recorder: AnyRecorder | undefined, probe: string, target: TargetInfo): SeriesMatch[] {

@@ -1,0 +1,66 @@
+// The Prometheus sink renders its own series; this pins its text to what
+// prom-client's Counter/Gauge/Histogram + Registry produce for the same updates.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { PrometheusSink } from '../../src/exporters/prometheus.ts';
+import { INSTRUMENTS, type InstrumentKey, type Labels } from '../../src/metrics/catalog.ts';
+
+function promClientTwin(sourceNode: string) {
+  const registry = new Registry();
+  const metrics = new Map<InstrumentKey, Counter<string> | Gauge<string> | Histogram<string>>();
+  for (const [key, spec] of Object.entries(INSTRUMENTS) as [InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]][]) {
+    const common = { name: spec.name, help: spec.help, labelNames: ['source_node', ...spec.labels], registers: [registry] };
+    metrics.set(
+      key,
+      spec.type === 'counter'
+        ? new Counter(common)
+        : spec.type === 'gauge'
+          ? new Gauge(common)
+          : new Histogram({ ...common, buckets: [...(spec as { buckets: readonly number[] }).buckets] }),
+    );
+  }
+  const full = (labels: Labels) => ({ source_node: sourceNode, ...labels });
+  return {
+    registry,
+    add: (key: InstrumentKey, labels: Labels, value = 1) => (metrics.get(key) as Counter<string>).inc(full(labels), value),
+    set: (key: InstrumentKey, labels: Labels, value: number) => (metrics.get(key) as Gauge<string>).set(full(labels), value),
+    observe: (key: InstrumentKey, labels: Labels, value: number) => (metrics.get(key) as Histogram<string>).observe(full(labels), value),
+    remove: async (key: InstrumentKey, match: Labels) => {
+      const metric = metrics.get(key)!;
+      const want = full(match);
+      for (const { labels } of (await metric.get()).values as { labels: Labels }[]) {
+        const { le: _le, ...series } = labels;
+        if (Object.entries(want).every(([k, v]) => series[k] === v)) metric.remove(series);
+      }
+    },
+  };
+}
+
+describe('PrometheusSink text', () => {
+  it('matches prom-client for counters, gauges, histograms, escaping, removal and frozen label objects', async () => {
+    const ours = new PrometheusSink(new Registry(), 'node-"a"\\b');
+    const twin = promClientTwin('node-"a"\\b');
+    const tcp = Object.freeze({ probe: 'web', target: '198.18.0.2:80', target_kind: 'peer', target_node: 'n\nb' });
+    const other = { probe: 'web', target: '198.18.0.3:80', target_kind: 'peer', target_node: 'n-c' };
+    const values = [0.0001, 0.0004, 0.002, 0.7, 3, 9, 42, 0.1 + 0.2];
+    for (const sink of [ours, twin]) {
+      for (const v of values) {
+        sink.observe('tcpConnectDuration', tcp, v);
+        sink.observe('tcpConnectDuration', { ...other }, v * 2);
+        sink.add('tcpConnects', { ...tcp, result: 'connected' });
+        sink.add('tcpConnects', { ...other, result: 'refused' }, 0);
+        sink.set('pathMtu', { probe: 'mtu', target: 'x', target_node: '' }, v);
+      }
+      sink.set('buildInfo', { version: '1', runtime: 'node' }, 1);
+      sink.add('probeRuns', { probe: 'web', result: 'success' }, 2.5);
+      await sink.remove('tcpConnects', { target: '198.18.0.3:80' });
+      await sink.remove('tcpConnectDuration', { target: '198.18.0.2:80' });
+      sink.observe('tcpConnectDuration', tcp, 0.003); // re-created after removal, now last
+    }
+    const expected = await twin.registry.metrics();
+    expect(await ours.render()).toBe(expected);
+    // prom-client's own renderer over our metrics (the get() protocol) agrees too.
+    expect(await ours.registry.metrics()).toBe(expected);
+    expect(expected).toContain('netprobe_tcp_connect_duration_seconds_bucket{le="0.005",source_node="node-\\"a\\"\\\\b",probe="web"');
+  });
+});
