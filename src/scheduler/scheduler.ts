@@ -2,7 +2,6 @@
 // pair never overlap, and how many runs are in flight at once. A job makes one
 // run when called; it knows nothing of timers.
 import cron, { type ScheduledTask } from 'node-cron';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from '../probes/types.ts';
 import { nextSlot, phaseOffset } from './spread.ts';
 
@@ -29,13 +28,28 @@ interface Entry {
   busy: boolean;
   controller?: AbortController;
   offsetMs: number;
+  /** Interval jobs: the slot the armed timer is for, and its callback (one closure per entry, not per run). */
+  dueWall: number;
+  fire?: () => void;
+}
+
+/** A run waiting for a concurrency slot. */
+interface Waiting {
+  entry: Entry;
+  controller: AbortController;
+  dueWall: number;
 }
 
 export class Scheduler {
   readonly #clock: Clock;
   readonly #sourceNode: string;
   readonly #events: SchedulerEvents;
-  readonly #limit: LimitFunction;
+  readonly #concurrency: number;
+  // The concurrency bound, kept here rather than in p-limit: p-limit allocated
+  // a generator, closures and promises per run (~10 % of the daemon's
+  // allocation at 2,000 runs/s).
+  #active = 0;
+  #waiting: Waiting[] = [];
   readonly #entries = new Map<string, Entry>();
   readonly #cronTasks = new Map<string, { expression: string; task: ScheduledTask }>();
   #stopping = false;
@@ -44,7 +58,10 @@ export class Scheduler {
     this.#clock = options.clock;
     this.#sourceNode = options.sourceNode;
     this.#events = options.events;
-    this.#limit = pLimit(options.concurrency);
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new TypeError(`scheduler: concurrency must be a whole number of at least 1, got ${options.concurrency}`);
+    }
+    this.#concurrency = options.concurrency;
   }
 
   /**
@@ -67,7 +84,7 @@ export class Scheduler {
     }
     for (const job of jobs) {
       if (this.#entries.has(job.key)) continue;
-      const entry: Entry = { job, busy: false, offsetMs: 0 };
+      const entry: Entry = { job, busy: false, offsetMs: 0, dueWall: 0 };
       this.#entries.set(job.key, entry);
       if ('everyMs' in job.schedule) {
         entry.offsetMs = job.spread ? phaseOffset(this.#sourceNode, job.key, job.schedule.everyMs) : 0;
@@ -83,7 +100,7 @@ export class Scheduler {
 
   /** Number of runs in flight or waiting for a concurrency slot. */
   get pending(): number {
-    return this.#limit.activeCount + this.#limit.pendingCount;
+    return this.#active + this.#waiting.length;
   }
 
   /** Stops every timer, aborts in-flight runs and waits for them to settle. */
@@ -92,8 +109,8 @@ export class Scheduler {
     for (const entry of this.#entries.values()) this.#drop(entry);
     for (const { task } of this.#cronTasks.values()) await task.destroy();
     this.#cronTasks.clear();
-    this.#limit.clearQueue();
-    while (this.#limit.activeCount > 0) await new Promise((r) => setTimeout(r, 10));
+    this.#waiting = [];
+    while (this.#active > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
   #drop(entry: Entry): void {
@@ -106,13 +123,15 @@ export class Scheduler {
   #armInterval(entry: Entry, after = this.#clock.wallNow()): void {
     if (this.#stopping || !('everyMs' in entry.job.schedule)) return;
     const now = this.#clock.wallNow();
-    const due = nextSlot(after + 1, entry.job.schedule.everyMs, entry.offsetMs);
-    entry.timer = setTimeout(() => {
+    entry.dueWall = nextSlot(after + 1, entry.job.schedule.everyMs, entry.offsetMs);
+    entry.fire ??= () => {
+      const due = entry.dueWall;
       this.#dispatch(entry, due);
       // Timers can fire a little before the wall clock reaches `due`; the next
       // slot is counted from `due` itself so one slot never runs twice.
       this.#armInterval(entry, Math.max(due, this.#clock.wallNow()));
-    }, due - now);
+    };
+    entry.timer = setTimeout(entry.fire, entry.dueWall - now);
     entry.timer.unref?.();
   }
 
@@ -166,15 +185,32 @@ export class Scheduler {
     entry.busy = true;
     const controller = new AbortController();
     entry.controller = controller;
-    void this.#limit(async () => {
-      if (controller.signal.aborted) return;
+    if (this.#active < this.#concurrency) this.#start(entry, controller, dueWall);
+    else this.#waiting.push({ entry, controller, dueWall });
+  }
+
+  #start(entry: Entry, controller: AbortController, dueWall: number): void {
+    this.#active++;
+    const { job } = entry;
+    let run: Promise<void>;
+    if (controller.signal.aborted) {
+      run = Promise.resolve(); // dropped while waiting for a slot
+    } else {
       this.#events.lag(job.probe, Math.max(0, this.#clock.wallNow() - dueWall) / 1000);
-      await job.run(controller.signal);
-    })
-      .catch((error: unknown) => this.#events.error(job.probe, error))
-      .finally(() => {
-        entry.busy = false;
-        if (entry.controller === controller) entry.controller = undefined;
-      });
+      try {
+        run = job.run(controller.signal);
+      } catch (error) {
+        run = Promise.reject(error);
+      }
+    }
+    run.then(undefined, (error: unknown) => this.#events.error(job.probe, error)).then(() => this.#settle(entry, controller));
+  }
+
+  #settle(entry: Entry, controller: AbortController): void {
+    this.#active--;
+    entry.busy = false;
+    if (entry.controller === controller) entry.controller = undefined;
+    const next = this.#waiting.shift();
+    if (next) this.#start(next.entry, next.controller, next.dueWall);
   }
 }
