@@ -23,8 +23,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function echoSizes(pinger: IcmpPinger, addr: string, params: EchoParams, tally: SizeTally, signal: AbortSignal): Promise<void> {
-  await Promise.all(
+export function echoSizes(pinger: IcmpPinger, addr: string, params: EchoParams, tally: SizeTally, signal: AbortSignal): Promise<void> {
+  // One request per size (the usual daemon config) needs no pacing: send them
+  // all now, without the per-size async walk and its promises.
+  if (params.count === 1) {
+    try {
+      const sent: Promise<void>[] = [];
+      for (const size of params.sizes) {
+        if (signal.aborted) break;
+        sent.push(pinger.echo(addr, size, params.timeoutMs, signal).then((outcome) => tally.record(size, outcome)));
+      }
+      return Promise.all(sent).then(() => undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return Promise.all(
     params.sizes.map(async (size) => {
       const inFlight: Promise<void>[] = [];
       for (let i = 0; i < params.count && !signal.aborted; i++) {
@@ -34,5 +48,5 @@ export async function echoSizes(pinger: IcmpPinger, addr: string, params: EchoPa
       }
       await Promise.all(inFlight);
     }),
-  );
+  ).then(() => undefined);
 }

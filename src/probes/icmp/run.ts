@@ -23,12 +23,15 @@ async function lookupIPv4(host: string): Promise<string> {
   return address;
 }
 
+/** The search's books on runs without a search: always empty, never recorded into. */
+const NO_SEARCH = new SizeTally();
+
 export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: ProbeContext, hooks: IcmpRunHooks = {}): Promise<IcmpResult> {
   const started = ctx.clock.now();
   // Separate books: the walk's per-size counts feed the per-size metrics; the
   // search's candidate sizes change from run to run and stay in the result.
   const tally = new SizeTally();
-  const searchTally = new SizeTally();
+  const searchTally = options.search ? new SizeTally() : NO_SEARCH;
   const base = { address: target.host, socket: null, expectedBytes: options.expectedMtu };
   const failed = (reason: IcmpReason, error: string): IcmpResult => ({
     ...base,
@@ -78,8 +81,13 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
   const firstFailing = found ? found.firstFailing : tally.smallestFailedAbove(ceiling);
   const blackhole = isBlackhole(found ? searchTally : tally, ceiling, firstFailing);
   const probesSent = tally.probesSent + searchTally.probesSent;
-  const sendErrors = new Set([...tally.sendErrors, ...searchTally.sendErrors]);
-  const fragNeeded = new Map([...tally.fragNeeded, ...searchTally.fragNeeded].map((f) => [`${f.hop}/${f.mtu}`, f]));
+  // Merged only when there is something to merge (the common run has neither).
+  const sendErrors =
+    searchTally.sendErrors.size === 0 ? tally.sendErrors : new Set([...tally.sendErrors, ...searchTally.sendErrors]);
+  const fragNeeded =
+    tally.hasFragNeeded || searchTally.hasFragNeeded
+      ? new Map([...tally.fragNeeded, ...searchTally.fragNeeded].map((f) => [`${f.hop}/${f.mtu}`, f]))
+      : null;
 
   let reason: IcmpReason = 'ok';
   let error: string | undefined;
@@ -108,7 +116,7 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     ceilingBytes: ceiling,
     firstFailingBytes: firstFailing,
     blackhole,
-    fragNeeded: [...fragNeeded.values()].sort((a, b) => a.mtu - b.mtu || a.hop.localeCompare(b.hop)),
+    fragNeeded: fragNeeded ? [...fragNeeded.values()].sort((a, b) => a.mtu - b.mtu || a.hop.localeCompare(b.hop)) : [],
     localMtu: searchTally.localMtu ?? tally.localMtu,
     probesSent,
     searched: found !== null,

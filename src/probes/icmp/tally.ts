@@ -58,6 +58,10 @@ export class SizeTally {
     }
   }
 
+  get hasFragNeeded(): boolean {
+    return this.#frag.size > 0;
+  }
+
   get fragNeeded(): FragNeeded[] {
     return [...this.#frag.values()].sort((a, b) => a.mtu - b.mtu || a.hop.localeCompare(b.hop));
   }
