@@ -4,7 +4,7 @@
 // (/proc/PID/status), schedule-lag p99 (netprobe_schedule_lag_seconds) and
 // /metrics render time, over a bounded window. Not a timed test: it prints.
 //
-//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--node-options OPTS] [--cpu-prof DIR]
+//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--node-options OPTS] [--node-args FLAGS] [--cpu-prof DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,8 @@ const { values: flags } = parseArgs({
     every: { type: 'string', default: '1s' },
     /** NODE_OPTIONS for the daemon only, e.g. "--max-semi-space-size=32" (heap tuning experiments). */
     'node-options': { type: 'string' },
+    /** Extra node/V8 flags for the daemon's command line (V8 flags NODE_OPTIONS refuses), e.g. "--no-allocation-site-pretenuring". */
+    'node-args': { type: 'string' },
     /** Write a V8 CPU profile of the daemon into this directory (node --cpu-prof). */
     'cpu-prof': { type: 'string' },
   },
@@ -146,7 +148,8 @@ async function main(): Promise<void> {
     await waitForLine(farm, /ready (\d+)/, 'target farm', 30_000);
     const config = writeConfig(dir);
     const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(flags['cpu-prof'])] : [];
-    daemon = spawn(process.execPath, [...prof, MAIN, 'run', '--config', config, '--log-level', 'warn'], {
+    const nodeArgs = flags['node-args'] ? flags['node-args'].split(/\s+/).filter(Boolean) : [];
+    daemon = spawn(process.execPath, [...prof, ...nodeArgs, MAIN, 'run', '--config', config, '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: flags['node-options'] ? { ...process.env, NODE_OPTIONS: flags['node-options'] } : process.env,
     });
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
     const pid = daemon.pid!;
     process.stdout.write(
       `scale bench: ${targetCount} targets (${listening} listening, ${targetCount - listening} refused) on 127.1.x.y:${PORT}, ` +
-        `${flags['node-options'] ? `daemon NODE_OPTIONS "${flags['node-options']}", ` : ''}kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every ${flags.every}; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
+        `${flags['node-options'] ? `daemon NODE_OPTIONS "${flags['node-options']}", ` : ''}${flags['node-args'] ? `daemon flags "${flags['node-args']}", ` : ''}kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every ${flags.every}; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
     );
     await sleep(WARMUP_MS);
 
