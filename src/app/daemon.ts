@@ -3,6 +3,7 @@
 // scheduler -> probe -> result -> recorder -> sinks (+ result store).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Registry } from 'prom-client';
 import type { Config, ProbeConfig } from '../config/schema.ts';
 import { DEFAULT_EVERY_MS } from '../config/schema.ts';
@@ -98,6 +99,13 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config, env, log } = options;
+    // V8 pretenures allocation sites whose objects survived its first scavenges.
+    // The startup burst (every target's first run at once) made it pretenure the
+    // per-run sites (sockets, closures, results), so every run's short-lived
+    // objects went straight to old space: +3.3 MB/s of old-space garbage, RSS
+    // 300+ MB before the first full GC. Read at GC time, so it works when set
+    // here; NODE_OPTIONS refuses V8 flags, and this way every launcher gets it.
+    setFlagsFromString('--no-allocation-site-pretenuring');
     const sourceNode = config.sourceNode ?? env.NODE_NAME ?? hostname();
     const prometheus = new PrometheusSink(new Registry(), sourceNode);
     const otlpSettings = otlpSettingsFromEnv(env);
