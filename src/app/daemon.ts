@@ -16,7 +16,6 @@ import { FanoutSink } from '../metrics/fanout.ts';
 import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
 import { recordRun, seriesOf } from '../metrics/recorder.ts';
-import { closeSharedIcmpEngines, sharedIcmpEngine } from '../probes/icmp/engine.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
@@ -159,7 +158,7 @@ export class Daemon {
 
   async #apply(config: Config): Promise<void> {
     await this.#syncResponder(config);
-    this.#openIcmpSockets(config);
+    this.#prepareKinds(config);
     const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
     const jobs: Job[] = [];
     const scheduled = new Map<string, Scheduled>();
@@ -244,16 +243,14 @@ export class Daemon {
     }
   }
 
-  /** Opens the ICMP socket(s) up front: a missing privilege is a setup error, and the log says which socket is used. */
-  #openIcmpSockets(config: Config): void {
-    for (const probe of config.probes) {
-      if (probe.kind !== 'icmp' || this.#icmpModes.has(probe.socket)) continue;
-      const engine = sharedIcmpEngine(probe.socket);
-      this.#icmpModes.add(probe.socket);
-      this.#log.info('ICMP socket open', { socket: engine.mode, requested: probe.socket, ident: engine.ident });
+  /** Lets each kind acquire its process-wide resources up front (a missing privilege fails the start). */
+  #prepareKinds(config: Config): void {
+    for (const def of Object.values(KINDS)) {
+      const configs = config.probes.filter((p) => p.kind === def.kind);
+      if (!def.prepare || configs.length === 0) continue;
+      for (const { msg, ...fields } of def.prepare(configs)) this.#log.info(String(msg), fields);
     }
   }
-  #icmpModes = new Set<string>();
 
   async #syncResponder(config: Config): Promise<void> {
     const wanted = config.probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
@@ -281,6 +278,6 @@ export class Daemon {
     this.#http.closeAllConnections();
     await new Promise<void>((r) => this.#http.close(() => r()));
     await this.#responder?.stop();
-    closeSharedIcmpEngines();
+    for (const def of Object.values(KINDS)) def.release?.();
   }
 }

@@ -23,6 +23,14 @@ export interface ProbeKindDef<Config, Target extends TargetInfo, Options, Result
   /** Upper bound of one run when the config sets no `deadline`. */
   deadlineMs(options: Options): number;
   verdict(result: Result): { success: boolean; reason: string };
+  /**
+   * Acquires process-wide resources for these probe configs up front (the ICMP
+   * socket), so a missing privilege is a setup error at start, not a failed
+   * run later. Returns what to log about them.
+   */
+  prepare?(configs: Config[]): Record<string, unknown>[];
+  /** Releases what prepare acquired (daemon stop). */
+  release?(): void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of kinds with different types
