@@ -43,4 +43,15 @@ echo "test-all: npm ci"
 npm ci --no-audit --no-fund
 
 echo "test-all: node $(npx node --version)"
-npm test
+results="$(mktemp -d)/vitest.json"
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+# One plain closing line for CI: "N passed, N failed, N skipped".
+if [ -s "$results" ]; then
+  npx node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  ' "$results"
+fi
+exit "$status"
