@@ -22,6 +22,7 @@ import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
 import { startHttpServer } from './http.ts';
 import { ResultStore } from './results.ts';
+import { LocalVerdicts } from './verdicts.ts';
 import { VERSION } from './version.ts';
 
 export interface DaemonOptions {
@@ -49,6 +50,7 @@ export class Daemon {
   readonly #otlp: OtlpSink | undefined;
   readonly #scheduler: Scheduler;
   readonly #results: ResultStore;
+  readonly verdicts: LocalVerdicts;
   readonly #http: import('node:http').Server;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -84,6 +86,7 @@ export class Daemon {
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
     this.#heartbeat.unref();
+    this.verdicts = new LocalVerdicts({ sink: this.#sink, log: this.#log, clock: this.#clock, sourceNode: this.sourceNode });
     this.#scheduler = new Scheduler({
       clock: this.#clock,
       sourceNode: this.sourceNode,
@@ -117,6 +120,7 @@ export class Daemon {
       metricsContentType: prometheus.registry.contentType,
       results,
       live: () => daemon?.live() ?? true,
+      verdicts: () => daemon?.verdicts.current ?? [],
     });
     daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
@@ -186,6 +190,7 @@ export class Daemon {
     }
     this.#scheduled = scheduled;
     this.#results.expect(scheduled.keys());
+    this.verdicts.retain(scheduled.keys());
     this.#setTargetCounts(scheduled);
     this.#scheduler.reconcile(jobs);
     this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
@@ -225,6 +230,7 @@ export class Daemon {
     if (signal.aborted) return; // target removed or daemon stopping: nothing to report
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
     this.#results.put(key, probe.name, probe.kind, target, success, reason, startedAtMs, (this.#clock.now() - started) / 1000, result);
+    this.verdicts.record(key, probe.name, probe.kind, target, options, result, success, reason, startedAtMs);
   }
 
   #setTargetCounts(scheduled: Map<string, Scheduled>): void {
@@ -272,6 +278,7 @@ export class Daemon {
   /** Stops probing (in-flight runs aborted), flushes OTLP, closes listeners. */
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.verdicts.stop();
     await this.#scheduler.stop();
     await this.#otlp?.flush().catch((error: Error) => this.#log.warn('OTLP flush failed', { error: error.message }));
     await this.#otlp?.shutdown().catch(() => {});

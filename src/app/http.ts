@@ -9,6 +9,8 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
+  /** The local verdicts (src/app/verdicts.ts), for /api/verdicts. */
+  verdicts?(): readonly unknown[];
 }
 
 export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<{ server: http.Server; url: string }> {
@@ -40,10 +42,13 @@ export async function startHttpServer(listen: { host: string; port: number }, de
       case '/api/results':
         res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`);
         return;
+      case '/api/verdicts':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ verdicts: deps.verdicts?.() ?? [] }, null, 2)}\n`);
+        return;
       case '/':
         res
           .writeHead(200, { 'content-type': 'text/plain' })
-          .end('netprobe: /metrics /healthz /readyz /api/results\n');
+          .end('netprobe: /metrics /healthz /readyz /api/results /api/verdicts\n');
         return;
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -188,6 +188,19 @@ export const INSTRUMENTS = {
     help: 'Targets currently probed, per probe and target kind.',
     labels: ['probe', 'target_kind'],
   },
+  verdict: {
+    name: 'netprobe_verdict',
+    type: 'gauge',
+    help: 'This node\'s verdicts (docs/diagnosis.md): 1 while failure mode `failure` holds; target="" for the mode as a whole (0 when healthy).',
+    labels: ['failure', 'target'],
+  },
+  verdictSince: {
+    name: 'netprobe_verdict_since_timestamp_seconds',
+    type: 'gauge',
+    help: 'When the verdict that holds now started (Unix seconds); present only while it holds.',
+    unit: 's',
+    labels: ['failure', 'target'],
+  },
   buildInfo: {
     name: 'netprobe_build_info',
     type: 'gauge',
