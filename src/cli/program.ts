@@ -2,6 +2,7 @@
 // generated CLI reference (docs/cli.md) and tests all see the same commands.
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
+import { diagnoseCommand } from './commands/diagnose.ts';
 import { dnsCommand } from './commands/dns.ts';
 import { mtuCommand } from './commands/mtu.ts';
 import { runCommand } from './commands/run.ts';
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     .addCommand(validateConfigCommand())
     .addCommand(dnsCommand())
     .addCommand(tcpCommand())
-    .addCommand(mtuCommand());
+    .addCommand(mtuCommand())
+    .addCommand(diagnoseCommand());
   for (const sub of program.commands) sub.version(VERSION, '-V, --version');
   return withUsageExit(program);
 }
