@@ -10,7 +10,7 @@ import type { Evidence, Verdict } from './types.ts';
 
 const key = (r: Observation): string => `${r.kind}|${r.probe}|${r.target}|${r.kind === 'dns' ? `${r.transport}|${r.mode}|${r.nameClass}` : ''}`;
 
-/** Per node: the (probe, target) rows it fails that every other node probing them runs clean. */
+/** Per node: the (probe, target) rows it fails that no other node probing them fails (and one runs clean). */
 function nodeSpecific(all: readonly Observation[]): Map<string, { row: Observation; peers: Observation[] }[]> {
   const byKey = new Map<string, Observation[]>();
   for (const r of all) {
@@ -24,7 +24,8 @@ function nodeSpecific(all: readonly Observation[]): Map<string, { row: Observati
     for (const r of rows) {
       if (!isFailing(r)) continue;
       const peers = rows.filter((p) => p.sourceNode !== r.sourceNode);
-      if (peers.length === 0 || !peers.every(isClean)) continue;
+      // Peers fading out of an earlier fault (below failing, not yet clean) still count as a healthy fleet.
+      if (!peers.some(isClean) || peers.some(isFailing)) continue;
       let list = out.get(r.sourceNode);
       if (!list) out.set(r.sourceNode, (list = []));
       list.push({ row: r, peers });
