@@ -142,7 +142,9 @@ function reduce(kind: string, result: unknown, success: boolean, reason: string,
     return { ...none, atMs, units: r.count, failures };
   }
   if (kind === 'icmp') {
-    const r = result as Partial<IcmpResult> & { interfaceMtuBytes?: number | null };
+    // interfaceMtu: the MTU of the interface on the route to the target (the ICMP probe's
+    // netprobe_interface_mtu_bytes); read structurally so results without it still diagnose.
+    const r = result as Partial<IcmpResult> & { interfaceMtu?: number | null };
     return {
       ...none,
       atMs,
@@ -150,7 +152,7 @@ function reduce(kind: string, result: unknown, success: boolean, reason: string,
       ceilingBytes: r.ceilingBytes ?? null,
       expectedBytes: r.expectedBytes ?? null,
       blackhole: r.blackhole === true,
-      interfaceMtuBytes: typeof r.interfaceMtuBytes === 'number' ? r.interfaceMtuBytes : null,
+      interfaceMtuBytes: typeof r.interfaceMtu === 'number' ? r.interfaceMtu : null,
     };
   }
   return { ...none, atMs, failures: success ? {} : { [reason]: 1 } };

@@ -56,7 +56,7 @@ describe('RunWindow', () => {
   it('ICMP: MTU reasons are not path failures; the latest sweep gives ceiling, blackhole and interface MTU', () => {
     const w = new RunWindow();
     const t: TargetInfo = { id: 'icmp://x', label: '198.18.2.2', kind: 'static', node: '' };
-    const sweep = { ceilingBytes: 1400, expectedBytes: 1500, blackhole: true, interfaceMtuBytes: 1500 };
+    const sweep = { ceilingBytes: 1400, expectedBytes: 1500, blackhole: true, interfaceMtu: 1500 };
     w.record('i', 'mtu', 'icmp', t, {}, sweep, false, 'blackhole', 1000);
     const [o] = w.observations('node-a', 2000).icmp;
     expect(o).toMatchObject({ runs: 1, failures: {}, ceilingBytes: 1400, expectedBytes: 1500, blackhole: true, interfaceMtuBytes: 1500, firstBadMs: 1000 });
