@@ -7,12 +7,23 @@ import type { TcpResult } from '../probes/tcp/types.ts';
 import type { TargetInfo } from '../probes/types.ts';
 import type { DnsObservation, IcmpObservation, Observations, TcpObservation } from './observations.ts';
 
-/** One run, reduced to what the rules read. */
+/**
+ * One run, reduced to what the rules read. Primitives only, and the objects
+ * of a ring are reused run after run: a run lives ten intervals, long enough
+ * to be promoted, so a fresh object per run would be old-space garbage at
+ * every run of every target.
+ */
 interface Run {
   atMs: number;
-  /** Units in the run (1 lookup, `count` connects, 1 sweep) and how many failed, by reason. */
+  /** Units in the run (1 lookup, `count` connects, 1 sweep). */
   units: number;
-  failures: Record<string, number>;
+  /** The run's failure reason for single-unit kinds; "" when it succeeded (or failures are per connect). */
+  reason: string;
+  /** TCP: connects by failed outcome. */
+  refused: number;
+  timeout: number;
+  unreachable: number;
+  error: number;
   stalled: boolean;
   ceilingBytes: number | null;
   expectedBytes: number | null;
@@ -27,8 +38,26 @@ interface Entry {
   transport: string;
   mode: string;
   nameClass: string;
-  runs: Run[];
+  /** Ring of runs: `next` is the slot written next, `size` how many hold a run. */
+  ring: Run[];
+  next: number;
+  size: number;
 }
+
+const blankRun = (): Run => ({
+  atMs: 0,
+  units: 0,
+  reason: '',
+  refused: 0,
+  timeout: 0,
+  unreachable: 0,
+  error: 0,
+  stalled: false,
+  ceilingBytes: null,
+  expectedBytes: null,
+  blackhole: false,
+  interfaceMtuBytes: null,
+});
 
 /** ICMP reasons that are the MTU rules' business, not a failure of the path to carry packets. */
 const MTU_REASONS = new Set(['mtu_below_expected', 'blackhole', 'aborted']);
@@ -56,8 +85,7 @@ export class RunWindow {
   }
 
   record(key: string, probe: string, kind: string, target: TargetInfo, options: unknown, result: unknown, success: boolean, reason: string, atMs: number): void {
-    const run = reduce(kind, result, success, reason, atMs);
-    if (!run) return;
+    if (reason === 'aborted') return; // cancelled runs (reload, shutdown) say nothing about the network
     let entry = this.#entries.get(key);
     if (!entry) {
       const dns = kind === 'dns' ? (options as DnsOptions) : undefined;
@@ -68,18 +96,35 @@ export class RunWindow {
         transport: dns?.transport ?? '',
         mode: dns?.transport === 'tcp' ? '' : (dns?.mode ?? ''),
         nameClass: kind === 'dns' ? (target as DnsTarget).nameClass : '',
-        runs: [],
+        ring: [],
+        next: 0,
+        size: 0,
       };
       this.#entries.set(key, entry);
     }
-    entry.runs.push(run);
-    if (entry.runs.length > this.#options.runs) entry.runs.shift();
+    if (entry.ring.length < this.#options.runs) entry.ring.push(blankRun());
+    const run = entry.ring[entry.next]!;
+    entry.next = (entry.next + 1) % this.#options.runs;
+    entry.size = Math.min(entry.size + 1, this.#options.runs);
+    fill(run, kind, result, success, reason, atMs);
+  }
+
+  /** The entry's runs, oldest first, no older than maxAgeMs. */
+  #runs(e: Entry, nowMs: number): Run[] {
+    const out: Run[] = [];
+    const n = e.ring.length;
+    const first = e.size < n ? 0 : e.next;
+    for (let i = 0; i < e.size; i++) {
+      const r = e.ring[(first + i) % n]!;
+      if (nowMs - r.atMs <= this.#options.maxAgeMs) out.push(r);
+    }
+    return out;
   }
 
   observations(sourceNode: string, nowMs: number): Observations {
     const out: Observations = { nowMs, fleet: false, dns: [], tcp: [], icmp: [], nodes: [{ sourceNode, createdMs: null }] };
     for (const e of this.#entries.values()) {
-      const runs = e.runs.filter((r) => nowMs - r.atMs <= this.#options.maxAgeMs);
+      const runs = this.#runs(e, nowMs);
       if (runs.length === 0) continue;
       const failures: Record<string, number> = {};
       let units = 0;
@@ -88,8 +133,13 @@ export class RunWindow {
       for (const r of runs) {
         units += r.units;
         let bad = r.stalled;
-        for (const k in r.failures) {
-          failures[k] = (failures[k] ?? 0) + r.failures[k]!;
+        if (r.reason !== '') {
+          failures[r.reason] = (failures[r.reason] ?? 0) + 1;
+          bad = true;
+        }
+        for (const k of TCP_FAILED) {
+          if (r[k] === 0) continue;
+          failures[k] = (failures[k] ?? 0) + r[k];
           bad = true;
         }
         if (r.stalled) stalls++;
@@ -126,34 +176,34 @@ function firstMtuBad(runs: readonly Run[]): number {
   return t;
 }
 
-const none: Run = { atMs: 0, units: 1, failures: {}, stalled: false, ceilingBytes: null, expectedBytes: null, blackhole: false, interfaceMtuBytes: null };
+const TCP_FAILED = ['refused', 'timeout', 'unreachable', 'error'] as const;
 
-function reduce(kind: string, result: unknown, success: boolean, reason: string, atMs: number): Run | undefined {
-  if (reason === 'aborted') return undefined; // cancelled runs (reload, shutdown) say nothing about the network
+/** Writes one run into a reused slot. */
+function fill(run: Run, kind: string, result: unknown, success: boolean, reason: string, atMs: number): void {
+  run.atMs = atMs;
+  run.units = 1;
+  run.reason = success ? '' : reason;
+  run.refused = run.timeout = run.unreachable = run.error = 0;
+  run.stalled = false;
+  run.ceilingBytes = run.expectedBytes = run.interfaceMtuBytes = null;
+  run.blackhole = false;
   if (kind === 'dns') {
-    const r = result as Partial<DnsResult>;
-    return { ...none, atMs, failures: success ? {} : { [reason]: 1 }, stalled: success && r.stalled === true };
-  }
-  if (kind === 'tcp') {
+    run.stalled = success && (result as Partial<DnsResult>).stalled === true;
+  } else if (kind === 'tcp') {
     const r = result as Partial<TcpResult>;
-    if (typeof r.count !== 'number' || r.count === 0) return success ? { ...none, atMs } : { ...none, atMs, failures: { [reason]: 1 } };
-    const failures: Record<string, number> = {};
-    for (const k of ['refused', 'timeout', 'unreachable', 'error'] as const) if ((r[k] ?? 0) > 0) failures[k] = r[k]!;
-    return { ...none, atMs, units: r.count, failures };
-  }
-  if (kind === 'icmp') {
+    if (typeof r.count === 'number' && r.count > 0) {
+      run.units = r.count;
+      run.reason = '';
+      for (const k of TCP_FAILED) run[k] = r[k] ?? 0;
+    }
+  } else if (kind === 'icmp') {
     // interfaceMtu: the MTU of the interface on the route to the target (the ICMP probe's
     // netprobe_interface_mtu_bytes); read structurally so results without it still diagnose.
     const r = result as Partial<IcmpResult> & { interfaceMtu?: number | null };
-    return {
-      ...none,
-      atMs,
-      failures: success || MTU_REASONS.has(reason) ? {} : { [reason]: 1 },
-      ceilingBytes: r.ceilingBytes ?? null,
-      expectedBytes: r.expectedBytes ?? null,
-      blackhole: r.blackhole === true,
-      interfaceMtuBytes: typeof r.interfaceMtu === 'number' ? r.interfaceMtu : null,
-    };
+    if (MTU_REASONS.has(reason)) run.reason = '';
+    run.ceilingBytes = r.ceilingBytes ?? null;
+    run.expectedBytes = r.expectedBytes ?? null;
+    run.blackhole = r.blackhole === true;
+    run.interfaceMtuBytes = typeof r.interfaceMtu === 'number' ? r.interfaceMtu : null;
   }
-  return { ...none, atMs, failures: success ? {} : { [reason]: 1 } };
 }
