@@ -30,12 +30,9 @@ export function diagnoseCommand(): Command {
         try {
           const { verdicts, nodes } = await fleetVerdicts(new PrometheusApi(url, timeoutMs), windowMs, Date.now());
           process.stdout.write(flags.json ? `${JSON.stringify({ verdicts, nodes, window_seconds: windowMs / 1000 }, null, 2)}\n` : formatVerdicts(verdicts, nodes, windowMs));
-          if (verdicts.some((v) => v.status === 'firing')) return 1;
-          if (verdicts.length > 0) {
-            for (const v of verdicts) process.stderr.write(`netprobe diagnose: ${v.failure} cannot be decided: needs ${v.needs}\n`);
-            return EXIT_USAGE;
-          }
-          return 0;
+          const code = exitCode(verdicts);
+          if (code === EXIT_USAGE) for (const v of verdicts) process.stderr.write(`netprobe diagnose: ${v.failure} cannot be decided: needs ${v.needs}\n`);
+          return code;
         } catch (error) {
           if (error instanceof PrometheusError || error instanceof NoNetprobeSeries) {
             process.stderr.write(`netprobe diagnose: ${error.message}\n`);
@@ -64,6 +61,12 @@ export function parseDiagnoseFlags(flags: DiagnoseFlags): { url: string; windowM
 }
 
 class NoNetprobeSeries extends Error {}
+
+/** 1 when any verdict fires; 2 when the only verdicts are "unknown" (data missing); 0 healthy. */
+export function exitCode(verdicts: readonly Verdict[]): number {
+  if (verdicts.some((v) => v.status === 'firing')) return 1;
+  return verdicts.length > 0 ? EXIT_USAGE : 0;
+}
 
 export async function fleetVerdicts(api: PrometheusApi, windowMs: number, nowMs: number): Promise<{ verdicts: Verdict[]; nodes: string[] }> {
   const end = nowMs / 1000;
