@@ -4,7 +4,7 @@
 // of its own (external names failing under F6 are not a VIP problem; the VIP's
 // failing share under F7 is not F2; parallel stalls under F1 are not loss).
 import { byNode, evidence, explain, groupBy, how, unexplained, verdict, type RuleContext } from './evidence.ts';
-import { BARS, earliest, sum, type DnsObservation } from './observations.ts';
+import { BARS, earliest, isClean, sum, type DnsObservation } from './observations.ts';
 import type { Evidence } from './types.ts';
 import { f1Steps, f2Steps, f6Steps, f7Steps } from './steps.ts';
 
@@ -64,7 +64,10 @@ export function ruleF7(ctx: RuleContext): void {
   F7_NODES.set(ctx, nodes);
   for (const [node, rows] of byNode(unexplained(ctx, ctx.obs.dns))) {
     const eps = endpoints(rows);
-    const failing = [...eps].filter(([, e]) => aggFailing(e.agg));
+    // Fleet: an endpoint other nodes reach cleanly is alive; failing from here is the path (F3, F8), not the replica.
+    const aliveElsewhere = (t: string): boolean =>
+      ctx.obs.fleet && ctx.obs.dns.some((o) => o.sourceNode !== node && o.target === t && o.targetKind === 'endpoint' && isClean(o));
+    const failing = [...eps].filter(([t, e]) => aggFailing(e.agg) && !aliveElsewhere(t));
     const clean = [...eps].filter(([, e]) => aggClean(e.agg));
     if (failing.length === 0 || clean.length === 0) continue;
     nodes.add(node);

@@ -142,6 +142,33 @@ const CASES: Case[] = [
     nodes: { F3: ['node-a'] },
   },
   {
+    name: 'fleet: one replica failing from every node is F7 on all of them',
+    obs: observations({
+      fleet: true,
+      nodes: [
+        { sourceNode: 'node-a', createdMs: NOW - 30 * DAY },
+        { sourceNode: 'node-b', createdMs: NOW - 30 * DAY },
+      ],
+      dns: ['node-a', 'node-b'].flatMap((n) => nodeDns(n, (r) => (isEp1(r) ? { ...r, failures: { timeout: 10 } } : r))),
+    }),
+    want: ['F7'],
+    nodes: { F7: ['node-a', 'node-b'] },
+  },
+  {
+    name: 'fleet: a replica failing from one node only, reached cleanly from the others, is not F7 (the path)',
+    obs: observations({
+      fleet: true,
+      nodes: [
+        { sourceNode: 'node-a', createdMs: NOW - 30 * DAY },
+        { sourceNode: 'node-b', createdMs: NOW - 30 * DAY },
+      ],
+      dns: [...nodeDns('node-a', (r) => (isEp1(r) ? { ...r, failures: { timeout: 10 } } : r)), ...nodeDns('node-b')],
+      tcp: [tcp({ targetNode: 'node-b', failures: { timeout: 30 } }), tcp({ sourceNode: 'node-c', targetNode: 'node-b' })],
+    }),
+    want: ['F3'],
+    nodes: { F3: ['node-a'] },
+  },
+  {
     name: 'F8: the young node fails VIP and endpoints, the older fleet is clean (its F-symptoms folded in)',
     obs: observations({
       fleet: true,
