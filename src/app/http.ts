@@ -1,6 +1,7 @@
-// The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results.
+// The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results, /api/verdicts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Verdict } from '../diagnosis/types.ts';
 import type { ResultStore } from './results.ts';
 
 export interface HttpDeps {
@@ -9,8 +10,8 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
-  /** The local verdicts (src/app/verdicts.ts), for /api/verdicts. */
-  verdicts?(): readonly unknown[];
+  /** The daemon's current local verdicts (src/app/verdicts.ts), for /api/verdicts. */
+  verdicts?(): readonly Verdict[];
 }
 
 export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<{ server: http.Server; url: string }> {
