@@ -29,6 +29,8 @@ export interface DnsObservation extends ObservationBase {
   nameClass: string;
   /** Lookups answered only after a timed-out attempt. */
   stalls: number;
+  /** The latest lookup failed (daemon: its last run; fleet: netprobe_probe_success == 0). */
+  lastFailed: boolean;
 }
 
 export interface TcpObservation extends ObservationBase {

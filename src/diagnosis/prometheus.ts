@@ -34,6 +34,7 @@ export function instantQueries(w: string): Record<string, string> {
     mtuExpected: `max by (${PATH_G}) (netprobe_path_mtu_expected_bytes)`,
     blackhole: `max by (${PATH_G}) (netprobe_path_mtu_blackhole)`,
     interfaceMtu: `max by (${PATH_G}) (netprobe_interface_mtu_bytes)`,
+    lastFailed: 'min by (source_node, probe, target, name_class) (netprobe_probe_success) == 0',
     nodes: 'max by (source_node) (netprobe_build_info)',
     nodeCreated: 'max by (source_node) (netprobe_node_created_timestamp_seconds)',
     kubeNodeCreated: 'max by (node) (kube_node_created)',
@@ -113,6 +114,7 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
       runs: Math.round(s.value),
       failures: {},
       stalls: 0,
+      lastFailed: false,
       firstBadMs: null,
     });
   }
@@ -125,6 +127,8 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
     const row = dns.get(key(s.metric, DNS_L));
     if (row) row.stalls = Math.round(s.value);
   }
+  const lastFailed = new Set((a.lastFailed ?? []).map((s) => [s.metric.source_node, s.metric.probe, s.metric.target, s.metric.name_class].join('\u0000')));
+  for (const row of dns.values()) row.lastFailed = lastFailed.has([row.sourceNode, row.probe, row.target, row.nameClass].join('\u0000'));
   for (const [k, row] of dns) if (row.stalls > 0 || Object.keys(row.failures).length > 0) row.firstBadMs = dnsSince.get(k) ?? o.nowMs;
 
   const tcp = new Map<string, TcpObservation>();

@@ -20,12 +20,24 @@ export function ruleF6(ctx: RuleContext): void {
     const servers: string[] = [];
     const ev = [];
     const explained: DnsObservation[] = [];
+    // The VIP spreads lookups over the replicas; with one replica down its failures
+    // split by class at random and can look like F6 over a few runs. So where this
+    // node probes the endpoints, F6 on the VIP needs an endpoint showing the split too
+    // (every CoreDNS pod forwards to the same upstream).
+    // Cluster names must be answering now, too: a replica that just died still has a
+    // window of answered cluster lookups behind its first failures.
+    const answering = (list: readonly DnsObservation[]): boolean => aggClean(sum(list)) && !list.some((r) => r.lastFailed);
+    const split = (list: readonly DnsObservation[]): boolean =>
+      aggFailing(sum(list.filter((r) => r.nameClass === 'external'))) && answering(list.filter((r) => r.nameClass === 'cluster'));
+    const epGroups = [...groupBy(rows.filter((r) => r.targetKind === 'endpoint'), (r) => r.target).values()];
+    const endpointsAgree = epGroups.length === 0 || epGroups.some(split);
     for (const [server, list] of groupBy(rows, (r) => r.target)) {
+      if (list[0]!.targetKind === 'service_vip' && !endpointsAgree) continue;
       const external = list.filter((r) => r.nameClass === 'external');
       const cluster = list.filter((r) => r.nameClass === 'cluster');
       const ext = sum(external);
       const clu = sum(cluster);
-      if (!aggFailing(ext) || !aggClean(clu)) continue;
+      if (!aggFailing(ext) || !answering(cluster)) continue;
       servers.push(server);
       explained.push(...external);
       ev.push(evidence(`${node}: external-name lookups failing via ${server}`, ratio(ext), '>=', BARS.failing, 'ratio'));
@@ -182,7 +194,9 @@ export function ruleF2(ctx: RuleContext): void {
     const vips = groupBy(rows.filter((r) => r.targetKind === 'service_vip'), (r) => r.target);
     const eps = endpoints(all.filter((r) => r.nameClass !== 'external' || !ctx.explained.has(r)));
     const measured = [...eps.values()].filter((e) => e.agg.runs >= BARS.minRuns);
-    const failingShare = measured.length > 0 ? measured.filter((e) => aggFailing(e.agg)).length / measured.length : 0;
+    // Endpoints not clean (not only those already failing): a replica that just died has a failure or
+    // two before it counts as failing, and the VIP's share of it must not look like F2 meanwhile.
+    const failingShare = measured.length > 0 ? measured.filter((e) => !aggClean(e.agg)).length / measured.length : 0;
     const clean = [...eps].filter(([, e]) => aggClean(e.agg));
     for (const [vip, list] of vips) {
       const v = sum(list);

@@ -69,7 +69,8 @@ export interface WindowOptions {
   maxAgeMs: number;
 }
 
-export const DEFAULT_WINDOW: WindowOptions = { runs: 10, maxAgeMs: 10 * 60_000 };
+// Six runs: a minute of history at the shipped 10 s DNS interval, and a fixed fault clears after five clean runs.
+export const DEFAULT_WINDOW: WindowOptions = { runs: 6, maxAgeMs: 10 * 60_000 };
 
 export class RunWindow {
   readonly #entries = new Map<string, Entry>();
@@ -148,7 +149,9 @@ export class RunWindow {
       const last = runs.at(-1)!;
       if (last.blackhole || (last.ceilingBytes !== null && last.expectedBytes !== null && last.ceilingBytes < last.expectedBytes)) firstBadMs ??= firstMtuBad(runs);
       const base = { sourceNode, probe: e.probe, target: e.target.label, targetKind: e.target.kind, targetNode: e.target.node, runs: units, failures, firstBadMs };
-      if (e.kind === 'dns') out.dns.push({ ...base, kind: 'dns', transport: e.transport, mode: e.mode, nameClass: e.nameClass, stalls } satisfies DnsObservation);
+      if (e.kind === 'dns') {
+        out.dns.push({ ...base, kind: 'dns', transport: e.transport, mode: e.mode, nameClass: e.nameClass, stalls, lastFailed: last.reason !== '' } satisfies DnsObservation);
+      }
       else if (e.kind === 'tcp') out.tcp.push({ ...base, kind: 'tcp' } satisfies TcpObservation);
       else if (e.kind === 'icmp') {
         out.icmp.push({

@@ -92,6 +92,26 @@ const CASES: Case[] = [
     want: ['F6'],
     targets: { F6: [EP1, EP2, VIP] },
   },
+  {
+    name: 'F7 with the VIP\'s failures landing on external names by chance: F7, not F6',
+    obs: observations({
+      dns: [
+        ...nodeDns('node-a', (r) => (isEp1(r) ? { ...r, failures: { timeout: 10 } } : r)),
+        ...nodeDns('node-a', (r) => ({ ...r, nameClass: 'external', failures: isEp1(r) || isVip(r) ? { timeout: 10 } : ({} as Record<string, number>) })),
+      ],
+    }),
+    want: ['F7'],
+  },
+  {
+    name: 'a replica that just died: external names failing, cluster names answered in the window but not the latest run: not F6',
+    obs: observations({
+      dns: [
+        dns({ target: EP1, targetKind: 'endpoint', mode: 'reopen', runs: 6, failures: { timeout: 1 }, lastFailed: true }),
+        dns({ target: EP1, targetKind: 'endpoint', mode: 'reopen', nameClass: 'external', runs: 6, failures: { timeout: 2 }, lastFailed: true }),
+      ],
+    }),
+    want: [],
+  },
   { name: 'F4: ceiling below the expected MTU', obs: observations({ icmp: [icmp({ ceilingBytes: 1400, expectedBytes: 1450 })] }), want: ['F4'] },
   {
     name: 'F4: pod interface MTU above a correct path ceiling (Calico at 1500 over 1450 VXLAN)',

@@ -23,6 +23,7 @@ export function dns(p: Part<DnsObservation> = {}): DnsObservation {
     runs: 10,
     failures: {},
     stalls: 0,
+    lastFailed: false,
     firstBadMs: null,
     ...p,
   };

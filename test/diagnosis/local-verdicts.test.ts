@@ -60,7 +60,7 @@ describe('LocalVerdicts', () => {
       expect(sink.get('verdict', { failure: 'F1', target: '' })).toBe(1);
       expect(sink.get('verdict', { failure: 'F1', target: '10.96.0.10:53' })).toBe(1);
       expect(sink.get('verdictSince', { failure: 'F1', target: '' })).toBe(1000);
-      for (let i = 0; i < 6; i++) feed(true); // the first stalled runs leave the 10-run window...
+      for (let i = 0; i < 6; i++) feed(true); // the first stalled runs leave the 6-run window...
       feed(true);
       expect(lv.evaluate()[0]!.since).toBe(1_000_000); // ...the episode still started then
       expect(logs.filter((m) => m === 'verdict raised')).toHaveLength(1);

@@ -109,7 +109,7 @@ describe.skipIf(!labAvailable)('local verdicts for DNS faults (one daemon, Servi
 
   it('healthy before any fault: no verdict', { timeout: 90_000 }, async () => {
     // The window needs a few runs of every series before "healthy" means anything.
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, 4000));
     const w = await watchVerdicts(() => node.verdicts(), [], 30_000);
     expect(w.ok, describeWatch(w, node.daemon.process.describeOutput())).toBe(true);
     expect(w.seen).toEqual([]);
