@@ -5,33 +5,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, renderDashboards } from '../../dashboards/generate.ts';
 import { dashboardQueries } from '../../dashboards/lib/queries.ts';
 import { DEFAULT_RUNBOOK_BASE, absoluteRunbookUrl } from '../../deploy/prometheus/generate-prometheusrule.ts';
-import { KUBERNETES_DIR, OVERLAYS_DIR, type K8sObject, flavours, kustomizeAvailable, render } from './kustomize.ts';
-
-interface Group {
-  name: string;
-  rules: { record?: string; alert?: string; annotations?: Record<string, string> }[];
-}
-
-/** The rule groups a flavour ships: PrometheusRule specs and rule files in ConfigMaps. */
-export function shippedRuleGroups(objects: K8sObject[]): Group[] {
-  const groups: Group[] = [];
-  for (const o of objects) {
-    if (o.kind === 'PrometheusRule') groups.push(...(o.spec as { groups: Group[] }).groups);
-    if (o.kind === 'ConfigMap') {
-      for (const [key, text] of Object.entries((o.data as Record<string, string>) ?? {})) {
-        if (!/\.ya?ml$/.test(key)) continue;
-        const doc = parse(text) as { groups?: Group[] } | null;
-        if (doc && Array.isArray(doc.groups)) groups.push(...doc.groups);
-      }
-    }
-  }
-  return groups;
-}
+import { KUBERNETES_DIR, OVERLAYS_DIR, flavours, kustomizeAvailable, render } from './kustomize.ts';
+import { shippedRuleGroups } from './shipped.ts';
 
 /** Recording rules the dashboards query (netprobe:* names), with the panels that use each. */
 function panelRecordingRules(): Map<string, string[]> {
