@@ -39,13 +39,13 @@ describe('promtool', () => {
     expect(code, output).toBe(0);
   });
 
-  // The unit tests must be able to fail: raise the stall threshold so the F1
-  // scenario no longer fires and promtool has to report it.
+  // The unit tests must be able to fail: raise F2's short-window bar so the severe
+  // case no longer pages by t0+75 s and promtool has to report it.
   it('test rules fails when an alert threshold is broken', async () => {
     const rules = readFileSync(RULES_FILE, 'utf8');
     const broken = rules.replace(
-      /(sum by \(cluster, source_node, server, target_kind, transport, mode\) \(netprobe:dns_lookups:rate5m\)\n\s+)> 0\.01/,
-      '$1> 0.9',
+      /(netprobe:dns_queries_sent:rate1m\{target_kind="service_vip", name_class!="external"\}\)\n\s+)>= 0\.25/,
+      '$1>= 0.9',
     );
     expect(broken).not.toBe(rules);
     mkdirSync(join(scratch, 'tests'), { recursive: true });
@@ -53,6 +53,6 @@ describe('promtool', () => {
     copyFileSync(join(TESTS_DIR, 'dns.test.yaml'), join(scratch, 'tests', 'dns.test.yaml'));
     const { code, output } = await promtool(['test', 'rules', join(scratch, 'tests', 'dns.test.yaml')]);
     expect(code).not.toBe(0);
-    expect(output).toMatch(/alertname: NetprobeDNSStalls/);
+    expect(output).toMatch(/alertname: NetprobeDNSServiceVIPNotTranslated, time: 11m15s/);
   });
 });
