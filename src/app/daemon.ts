@@ -117,6 +117,7 @@ export class Daemon {
       metricsContentType: prometheus.registry.contentType,
       results,
       live: () => daemon?.live() ?? true,
+      sourceNode,
     });
     daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);

@@ -1,7 +1,9 @@
 // The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Verdict } from '../diagnosis/types.ts';
 import type { ResultStore } from './results.ts';
+import { renderStatusPage } from './status-page.ts';
 
 export interface HttpDeps {
   renderMetrics(): Promise<string>;
@@ -9,6 +11,10 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
+  /** For the status page at `/`. */
+  sourceNode?: string;
+  /** The daemon's current local verdicts (none until the engine provides them). */
+  verdicts?(): readonly Verdict[];
 }
 
 export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<{ server: http.Server; url: string }> {
@@ -41,9 +47,13 @@ export async function startHttpServer(listen: { host: string; port: number }, de
         res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`);
         return;
       case '/':
+        // The status page: self-contained, and the CSP makes the browser refuse any fetch.
         res
-          .writeHead(200, { 'content-type': 'text/plain' })
-          .end('netprobe: /metrics /healthz /readyz /api/results\n');
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          })
+          .end(renderStatusPage({ sourceNode: deps.sourceNode ?? '', nowMs: Date.now(), verdicts: deps.verdicts?.() ?? [], targets: deps.results.history() }));
         return;
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
