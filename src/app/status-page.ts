@@ -98,8 +98,10 @@ function probeTable(probe: string, rows: readonly TargetHistory[], nowMs: number
   const body = rows
     .map((t) => {
       const state = t.success ? 'ok' : `FAIL ${t.reason}`;
+      // DNS targets are (server, name): the name tells the rows of one server apart.
+      const name = (t.target as { name?: unknown }).name;
       return `<tr class="${t.success ? 'ok' : 'fail'}" data-target="${escapeHtml(t.target.label)}">
-<td>${escapeHtml(t.target.label)}</td><td>${escapeHtml(t.target.kind)}${t.target.node ? ` on ${escapeHtml(t.target.node)}` : ''}</td>
+<td>${escapeHtml(t.target.label)}${typeof name === 'string' ? ` <small>${escapeHtml(name)}</small>` : ''}</td><td>${escapeHtml(t.target.kind)}${t.target.node ? ` on ${escapeHtml(t.target.node)}` : ''}</td>
 <td class="state">${escapeHtml(state)}</td><td>${latency(t.durationSeconds)}</td>
 <td title="${escapeHtml(new Date(t.sinceMs).toISOString())}">${ago(nowMs - t.sinceMs)}</td><td>${sparkline(t.recent)}</td></tr>`;
     })

@@ -1,7 +1,8 @@
 // Harness for the end-to-end alert test: a real Prometheus (Debian's
-// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, a real netprobe daemon
+// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, loading the shipped rules
+// file as it is (no time compression anywhere), a real netprobe daemon
 // (`src/cli/main.ts run`), and small HTTP API helpers. Everything listens on
-// loopback; every wait is bounded.
+// loopback or lab addresses; every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,17 +14,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function prometheusAvailable(): boolean {
   return existsSync(PROMETHEUS_BIN);
-}
-
-/**
- * The rules with time compressed for a test: `for:` durations become `forSeconds`
- * and 5-minute rate windows become `windowSeconds`. Thresholds and label logic
- * stay exactly as shipped.
- */
-export function compressRules(text: string, forSeconds: number, windowSeconds: number): string {
-  const out = text.replace(/^(\s+for:\s*)\d+[smh]\s*$/gm, `$1${forSeconds}s`).replaceAll('[5m]', `[${windowSeconds}s]`);
-  if (out === text) throw new Error('compressRules: nothing to compress (rules file changed shape?)');
-  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -70,19 +60,28 @@ export interface Prometheus {
   output(): string;
 }
 
-/** Starts Prometheus scraping `target` (host:port) as job "netprobe" every second, with `rulesFile` loaded. */
-export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string): Promise<Prometheus> {
+export interface PrometheusOptions {
+  /** Scrape interval; the shipped ServiceMonitor's is 15s. */
+  scrapeInterval?: string;
+  /** host:port of an Alertmanager to send alerts to. */
+  alertmanager?: string;
+}
+
+/** Starts Prometheus scraping `target` (host:port) as job "netprobe", with `rulesFile` loaded. */
+export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string, options: PrometheusOptions = {}): Promise<Prometheus> {
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
+  const interval = options.scrapeInterval ?? '1s';
   writeFileSync(
     config,
     [
       'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      '  evaluation_interval: 1s',
+      `  scrape_interval: ${interval}`,
+      `  scrape_timeout: ${interval === '1s' ? '1s' : '10s'}`,
+      `  evaluation_interval: ${interval}`,
       'rule_files:',
       `  - ${rulesFile}`,
+      ...(options.alertmanager ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${options.alertmanager}']`] : []),
       'scrape_configs:',
       '  - job_name: netprobe',
       '    static_configs:',
