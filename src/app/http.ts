@@ -1,4 +1,4 @@
-// The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results.
+// The daemon's HTTP face: / (status page), /metrics, /healthz, /readyz, /api/results.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Verdict } from '../diagnosis/types.ts';

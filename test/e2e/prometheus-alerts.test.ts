@@ -27,7 +27,7 @@ import { type Alertmanager, type Webhook, alertmanagerAvailable, shippedConfigFo
 import { RULES_FILE, alertRules, recordingRules } from '../alerts/rules.ts';
 import { buildServiceVipLab, Lab, removeVipDnat, requireLab, startNetprobeDaemon, type NetprobeDaemon, type ServiceVipLab } from '../lab/harness.ts';
 import { type Prometheus, alerts, instantQuery, prometheusAvailable, startPrometheus, waitFor } from './prometheus-harness.ts';
-import { labConfigFromShipped } from './shipped-config.ts';
+import { labConfigFromShipped, startPeerListener } from './shipped-config.ts';
 
 const labAvailable = requireLab({ commands: ['dnsmasq'] });
 const CHROMIUM = '/usr/bin/chromium';
@@ -117,6 +117,7 @@ describe.skipIf(!canRun)('lab faults through the shipped rules, Prometheus and A
     writeFileSync(resolvConf, `nameserver ${vip.vip}\n`);
     const configFile = join(lab.tmpDir(), 'netprobe.yaml');
     const podIp = vip.dnsServers[0]!.ip;
+    await startPeerListener(lab, vip.dnsNs, podIp);
     writeFileSync(
       configFile,
       labConfigFromShipped({

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { NODE_BIN, type Lab } from '../lab/harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the shipped config lives (the kustomize base once it moves there). */
@@ -53,8 +54,8 @@ export function labConfigFromShipped(lab: LabTargets): string {
     } else if (q.kind === 'tcp') {
       const m = /^kubernetes:peers:(\d+)$/.exec(String(q.targets?.[0]));
       if (!m) throw new Error(`shipped probe ${q.name}: targets ${JSON.stringify(q.targets)} have no lab equivalent`);
-      // The lab's "peer" is the DNS pod's node; its port 53 listens on TCP.
-      q.targets = lab.peers.map((peer) => ({ address: `${peer.ip}:53`, node: peer.node }));
+      // The lab's "peer" is a listener on the DNS pod's address, on the shipped port (startPeerListener).
+      q.targets = lab.peers.map((peer) => ({ address: `${peer.ip}:${m[1]}`, node: peer.node }));
     } else if (q.kind === 'icmp') {
       if (String(q.targets?.[0]) !== 'kubernetes:peers') throw new Error(`shipped probe ${q.name}: unexpected targets`);
       q.targets = lab.peers.map((peer) => ({ host: peer.ip, node: peer.node }));
@@ -62,4 +63,19 @@ export function labConfigFromShipped(lab: LabTargets): string {
     return q;
   });
   return stringify({ sourceNode: lab.sourceNode, listen: lab.listen, probes });
+}
+
+/** The port the shipped TCP peer probe connects to. */
+export function shippedPeerPort(): number {
+  const tcp = shippedProbes().find((p) => p.kind === 'tcp');
+  const m = /^kubernetes:peers:(\d+)$/.exec(String(tcp?.targets?.[0]));
+  if (!m) throw new Error('the shipped config has no kubernetes:peers:PORT tcp probe');
+  return Number(m[1]);
+}
+
+/** A TCP listener standing in for a peer netprobe pod: accepts and closes. */
+export async function startPeerListener(lab: Lab, ns: string, ip: string, port = shippedPeerPort()): Promise<void> {
+  const script = `require('node:net').createServer((s) => s.destroy()).listen(${port}, '${ip}', () => console.log('peer listening'))`;
+  const proc = lab.spawn(ns, [NODE_BIN, '-e', script]);
+  await proc.waitForOutput(/peer listening/, 10_000);
 }

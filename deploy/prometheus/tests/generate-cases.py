@@ -173,6 +173,12 @@ net_tests.append(dict(name='F3 severe: node-b unreachable (ICMP and TCP), node-c
     alert_rule_test=[quiet('10m', 'NetprobeCrossNodePathFailing'),
                      fire(SEVERE_AT, 'NetprobeCrossNodePathFailing', dict(source_node='node-a', target=PB, target_node='node-b', failure_mode='F3', severity='critical')),
                      quiet(SEVERE_AT, 'NetprobeTCPConnectLoss')]))
+net_tests.append(dict(name='F3 severe: connects to node-b fail with no route to host; F9 stays quiet', interval='15s',
+    input_series=tcp_series('node-a', PB + ':9810', 'node-b', 3, lambda k: frac_fail(k, 0.5), 'unreachable') +
+                 tcp_series('node-a', PC + ':9810', 'node-c', 3, lambda k: 0),
+    alert_rule_test=[quiet('10m', 'NetprobeCrossNodePathFailing'),
+                     fire(SEVERE_AT, 'NetprobeCrossNodePathFailing', dict(source_node='node-a', target=PB + ':9810', target_node='node-b', failure_mode='F3', severity='critical')),
+                     quiet(SEVERE_AT, 'NetprobeTCPConnectLoss'), quiet('20m', 'NetprobeTCPConnectLoss')]))
 net_tests.append(dict(name='F3 mild: 10 % of small echoes to node-b lost', interval='15s',
     input_series=icmp_series('node-a', PB, 'node-b', lambda k: 1.0 * frac_fail(k, 0.1)),
     alert_rule_test=[fire(MILD_AT, 'NetprobeCrossNodePathFailing', dict(source_node='node-a', target=PB, target_node='node-b', failure_mode='F3', severity='critical'))]))
