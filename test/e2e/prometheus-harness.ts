@@ -16,6 +16,35 @@ export function prometheusAvailable(): boolean {
   return existsSync(PROMETHEUS_BIN);
 }
 
+function durationSeconds(n: string, unit: string): number {
+  return Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit as 'ms' | 's' | 'm' | 'h'];
+}
+function formatDuration(seconds: number): string {
+  const ms = Math.max(1, Math.round(seconds * 1000));
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * The one time compression a test may apply to the shipped rules: every duration
+ * in the file (range windows, subquery ranges and steps, `for:`, group
+ * `interval:`) divided by `factor`. Thresholds, minimum counts and joins stay as
+ * shipped. The probes (and scrape) must run `factor` times faster as well, so the
+ * same number of runs falls in each window; the minimum-count guards, written as
+ * `rate * 60`, then count `factor` times more and are easier to meet.
+ */
+export function compressTime(text: string, factor: number): string {
+  if (!(factor >= 1)) throw new Error(`compressTime: factor must be >= 1, got ${factor}`);
+  let n = 0;
+  const scale = (num: string, unit: string) => (n++, formatDuration(durationSeconds(num, unit) / factor));
+  const out = text
+    .replace(/\[(\d+)(ms|s|m|h)(?::(\d+)(ms|s|m|h))?\]/g, (_m, a: string, u: string, b?: string, v?: string) =>
+      b ? `[${scale(a, u)}:${scale(b, v!)}]` : `[${scale(a, u)}]`,
+    )
+    .replace(/^(\s+(?:for|interval):\s*)(\d+)(ms|s|m|h)\s*$/gm, (_m, head: string, a: string, u: string) => `${head}${scale(a, u)}`);
+  if (n === 0) throw new Error('compressTime: no duration found (rules file changed shape?)');
+  return out;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
