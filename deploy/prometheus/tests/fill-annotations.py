@@ -20,10 +20,13 @@ for files in [[f] for f in files0]:
                  if test['name'] != tname: continue
                  for c in test['alert_rule_test']:
                      if c['alertname'] == alert and c['eval_time'] == t and c['exp_alerts']:
-                         # fill annotations of the first expected alert from the first got alert
-                         ann = dict((k, bytes(v, 'utf-8').decode('unicode_escape')) for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', gots[0][1]))
-                         if c['exp_alerts'][0].get('exp_annotations') != ann:
-                             c['exp_alerts'][0]['exp_annotations'] = ann; changed = True
+                         for ea in c['exp_alerts']:
+                             for glabels, gann in gots:
+                                 gl = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', glabels))
+                                 if all(gl.get(k) == str(v) for k, v in ea['exp_labels'].items()) and len(gl) == len(ea['exp_labels']) + 1:
+                                     ann = dict((k, bytes(v, 'utf-8').decode('unicode_escape')) for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', gann))
+                                     if ea.get('exp_annotations') != ann:
+                                         ea['exp_annotations'] = ann; changed = True
              with open(fname) as f: header = ''.join(l for l in f if l.startswith('#'))
              with open(fname, 'w') as f:
                  f.write(header); yaml.safe_dump(doc, f, sort_keys=False, width=100000)

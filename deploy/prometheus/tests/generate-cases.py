@@ -55,7 +55,8 @@ def healthy_dns(node, n=81, vip_fail=lambda k: 0, ext_fail=lambda k: 0, ep_fail=
     s += dns_series(node, 'dns-vip-tcp', VIP, 'service_vip', 'tcp', 'parallel', 'cluster', 1, vip_fail, None, n)
     s += dns_series(node, 'dns-vip-tcp', VIP, 'service_vip', 'tcp', 'parallel', 'external', 1, ext_fail, None, n)
     for i, ep in enumerate(eps):
-        s += dns_series(node, 'dns-endpoints', ep, 'endpoint', 'udp', 'reopen', 'cluster', 6, ep_fail[i], None, n)
+        s += dns_series(node, 'dns-endpoints', ep, 'endpoint', 'udp', 'reopen', 'cluster', 3, ep_fail[i], None, n)
+        s += dns_series(node, 'dns-endpoints', ep, 'endpoint', 'udp', 'reopen', 'external', 3, lambda k, i=i: max(ep_fail[i](k), ext_fail(k)), None, n)
     return s
 
 def fire(t, alert, labels):
@@ -101,8 +102,9 @@ dns_tests.append(dict(name='stalls in every mode are loss, not F1', interval='15
 # F6: external names fail, cluster names resolve.
 dns_tests.append(dict(name='F6 severe: external names fail via the VIP', interval='15s',
     input_series=healthy_dns('node-a', ext_fail=lambda k: frac_fail(k, 0.5)),
-    alert_rule_test=[quiet('10m', 'NetprobeDNSUpstreamFailing'), fire(SEVERE_AT, 'NetprobeDNSUpstreamFailing', vipl('', 'F6')),
-                     quiet(SEVERE_AT, 'NetprobeDNSServiceVIPNotTranslated')]))
+    alert_rule_test=[quiet('10m', 'NetprobeDNSUpstreamFailing'), dict(eval_time=SEVERE_AT, alertname='NetprobeDNSUpstreamFailing', exp_alerts=[dict(exp_labels=vipl('', 'F6')), dict(exp_labels=vipl('', 'F6', server=EP1))]),
+                     quiet(SEVERE_AT, 'NetprobeDNSServiceVIPNotTranslated'), quiet(SEVERE_AT, 'NetprobeCrossNodePathFailing'),
+                     quiet('20m', 'NetprobeCrossNodePathFailing'), quiet('20m', 'NetprobeCoreDNSEndpointFailing')]))
 dns_tests.append(dict(name='external and cluster names both fail: not F6', interval='15s',
     input_series=healthy_dns('node-a', ext_fail=lambda k: fault(k), vip_fail=lambda k: fault(k), ep_fail=(lambda k: fault(k),)),
     alert_rule_test=[quiet(SEVERE_AT, 'NetprobeDNSUpstreamFailing'), quiet(SEVERE_AT, 'NetprobeDNSServiceVIPNotTranslated'),
@@ -118,7 +120,8 @@ dns_tests.append(dict(name='F7 severe: one CoreDNS endpoint down, seen from ever
 dns_tests.append(dict(name='F6 mild: 10 % of external-name queries fail', interval='15s',
     input_series=healthy_dns('node-a', ext_fail=lambda k: frac_fail(k, 0.1)),
     alert_rule_test=[fire(MILD_AT, 'NetprobeDNSUpstreamFailing', vipl('', 'F6'))]))
-f7m = healthy_dns('node-a', eps=(EP1, EP2), ep_fail=(lambda k: 0, lambda k: frac_fail(k, 0.1)))
+f7m = healthy_dns('node-a', eps=(EP1, EP2), ep_fail=(lambda k: 0, lambda k: frac_fail(k, 0.1))) + \
+      healthy_dns('node-b', eps=(EP1, EP2), ep_fail=(lambda k: 0, lambda k: frac_fail(k, 0.1)))
 dns_tests.append(dict(name='F7 mild: one endpoint fails 10 % of queries', interval='15s', input_series=f7m,
     alert_rule_test=[fire(MILD_AT, 'NetprobeCoreDNSEndpointFailing', dict(server=EP2, target=EP2, failure_mode='F7', severity='critical'))]))
 # Healthy hour with one bad run and one stall: nothing pages, ever.
