@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   dnsmasq-base unbound nftables iproute2 iputils-ping tcpdump bind9-dnsutils
-  prometheus prometheus-blackbox-exporter dnsperf
+  prometheus prometheus-blackbox-exporter prometheus-alertmanager dnsperf chromium
   python3 make g++
 )
 
@@ -29,7 +29,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's packages may start services on install; the tests start their own.
-for svc in prometheus prometheus-blackbox-exporter unbound dnsmasq; do
+for svc in prometheus prometheus-blackbox-exporter prometheus-alertmanager unbound dnsmasq; do
   (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
 done
 

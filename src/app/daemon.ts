@@ -121,6 +121,7 @@ export class Daemon {
       results,
       live: () => daemon?.live() ?? true,
       verdicts: () => daemon?.verdicts.current ?? [],
+      sourceNode,
     });
     daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);

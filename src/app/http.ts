@@ -1,8 +1,9 @@
-// The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results, /api/verdicts.
+// The daemon's HTTP face: / (status page), /metrics, /healthz, /readyz, /api/results, /api/verdicts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Verdict } from '../diagnosis/types.ts';
 import type { ResultStore } from './results.ts';
+import { renderStatusPage } from './status-page.ts';
 
 export interface HttpDeps {
   renderMetrics(): Promise<string>;
@@ -10,7 +11,9 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
-  /** The daemon's current local verdicts (src/app/verdicts.ts), for /api/verdicts. */
+  /** For the status page at `/`. */
+  sourceNode?: string;
+  /** The daemon's current local verdicts (src/app/verdicts.ts), for /api/verdicts and the status page. */
   verdicts?(): readonly Verdict[];
 }
 
@@ -47,9 +50,11 @@ export async function startHttpServer(listen: { host: string; port: number }, de
         res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ verdicts: deps.verdicts?.() ?? [] }, null, 2)}\n`);
         return;
       case '/':
+        // The status page: self-contained, and the CSP makes the browser refuse any fetch.
         res
-          .writeHead(200, { 'content-type': 'text/plain' })
-          .end('netprobe: /metrics /healthz /readyz /api/results /api/verdicts\n');
+  /** For the status page at `/`. */
+  sourceNode?: string;
+  /** The daemon's current local verdicts (src/app/verdicts.ts), for /api/verdicts and the status page. */
         return;
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -26,6 +26,30 @@ interface Kept {
   startedAtMs: number;
   durationSeconds: number;
   result: unknown;
+  /** Start of the first run of the current success/failure streak. */
+  sinceMs: number;
+  /** Ring of the last HISTORY run durations and outcomes (the status page's sparkline). */
+  latencies: Float32Array;
+  oks: Uint8Array;
+  /** Runs recorded so far (ring position = runs % HISTORY). */
+  runs: number;
+}
+
+/** Runs kept per target for the sparkline: bounded, 160 bytes a target. */
+export const HISTORY = 32;
+
+/** One target's row on the status page: the last result plus its recent history. */
+export interface TargetHistory {
+  probe: string;
+  kind: string;
+  target: TargetInfo;
+  success: boolean;
+  reason: string;
+  startedAtMs: number;
+  durationSeconds: number;
+  sinceMs: number;
+  /** Oldest first, at most HISTORY entries. */
+  recent: { seconds: number; ok: boolean }[];
 }
 
 export class ResultStore {
@@ -53,6 +77,10 @@ export class ResultStore {
     if (!this.#expected.has(key)) return;
     const kept = this.#last.get(key);
     if (kept) {
+      if (kept.success !== success) kept.sinceMs = startedAtMs;
+      const slot = kept.runs++ % HISTORY;
+      kept.latencies[slot] = durationSeconds;
+      kept.oks[slot] = success ? 1 : 0;
       // Updated in place: one long-lived record per target instead of a new
       // one every run that lives exactly one interval (promoted garbage).
       kept.probe = probe;
@@ -64,7 +92,11 @@ export class ResultStore {
       kept.durationSeconds = durationSeconds;
       kept.result = result;
     } else {
-      this.#last.set(key, { probe, kind, target, success, reason, startedAtMs, durationSeconds, result });
+      const latencies = new Float32Array(HISTORY);
+      const oks = new Uint8Array(HISTORY);
+      latencies[0] = durationSeconds;
+      oks[0] = success ? 1 : 0;
+      this.#last.set(key, { probe, kind, target, success, reason, startedAtMs, durationSeconds, result, sinceMs: startedAtMs, latencies, oks, runs: 1 });
     }
   }
 
@@ -92,6 +124,28 @@ export class ResultStore {
         durationSeconds: k.durationSeconds,
         result: k.result,
       }))
+      .sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
+  }
+
+  /** Every target's last result with its streak start and recent runs, for the status page. */
+  history(): TargetHistory[] {
+    return [...this.#last.values()]
+      .map((k) => {
+        const n = Math.min(k.runs, HISTORY);
+        const recent: { seconds: number; ok: boolean }[] = [];
+        for (let i = k.runs - n; i < k.runs; i++) recent.push({ seconds: k.latencies[i % HISTORY]!, ok: k.oks[i % HISTORY] === 1 });
+        return {
+          probe: k.probe,
+          kind: k.kind,
+          target: k.target,
+          success: k.success,
+          reason: k.reason,
+          startedAtMs: k.startedAtMs,
+          durationSeconds: k.durationSeconds,
+          sinceMs: k.sinceMs,
+          recent,
+        };
+      })
       .sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
   }
 }

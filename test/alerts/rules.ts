@@ -87,3 +87,17 @@ export function markdownAnchors(markdown: string): Set<string> {
   }
   return anchors;
 }
+
+/** Every alert case with its test name, for the timing checks. */
+export function timedCases(files = promtoolTestFiles()): { test: string; alertname: string; eval_time: string; firing: boolean }[] {
+  const out: { test: string; alertname: string; eval_time: string; firing: boolean }[] = [];
+  for (const file of files) {
+    const doc = parse(readFileSync(file, 'utf8')) as { tests?: PromtoolTest[] };
+    for (const test of doc.tests ?? []) {
+      for (const c of test.alert_rule_test ?? []) {
+        out.push({ test: test.name ?? '', alertname: c.alertname, eval_time: c.eval_time, firing: (c.exp_alerts ?? []).length > 0 });
+      }
+    }
+  }
+  return out;
+}

@@ -1,7 +1,8 @@
 // Harness for the end-to-end alert test: a real Prometheus (Debian's
-// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, a real netprobe daemon
+// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, loading the shipped rules
+// file as it is (no time compression anywhere), a real netprobe daemon
 // (`src/cli/main.ts run`), and small HTTP API helpers. Everything listens on
-// loopback; every wait is bounded.
+// loopback or lab addresses; every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,14 +16,32 @@ export function prometheusAvailable(): boolean {
   return existsSync(PROMETHEUS_BIN);
 }
 
+function durationSeconds(n: string, unit: string): number {
+  return Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit as 'ms' | 's' | 'm' | 'h'];
+}
+function formatDuration(seconds: number): string {
+  const ms = Math.max(1, Math.round(seconds * 1000));
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 /**
- * The rules with time compressed for a test: `for:` durations become `forSeconds`
- * and 5-minute rate windows become `windowSeconds`. Thresholds and label logic
- * stay exactly as shipped.
+ * The one time compression a test may apply to the shipped rules: every duration
+ * in the file (range windows, subquery ranges and steps, `for:`, group
+ * `interval:`) divided by `factor`. Thresholds, minimum counts and joins stay as
+ * shipped. The probes (and scrape) must run `factor` times faster as well, so the
+ * same number of runs falls in each window; the minimum-count guards, written as
+ * `rate * 60`, then count `factor` times more and are easier to meet.
  */
-export function compressRules(text: string, forSeconds: number, windowSeconds: number): string {
-  const out = text.replace(/^(\s+for:\s*)\d+[smh]\s*$/gm, `$1${forSeconds}s`).replaceAll('[5m]', `[${windowSeconds}s]`);
-  if (out === text) throw new Error('compressRules: nothing to compress (rules file changed shape?)');
+export function compressTime(text: string, factor: number): string {
+  if (!(factor >= 1)) throw new Error(`compressTime: factor must be >= 1, got ${factor}`);
+  let n = 0;
+  const scale = (num: string, unit: string) => (n++, formatDuration(durationSeconds(num, unit) / factor));
+  const out = text
+    .replace(/\[(\d+)(ms|s|m|h)(?::(\d+)(ms|s|m|h))?\]/g, (_m, a: string, u: string, b?: string, v?: string) =>
+      b ? `[${scale(a, u)}:${scale(b, v!)}]` : `[${scale(a, u)}]`,
+    )
+    .replace(/^(\s+(?:for|interval):\s*)(\d+)(ms|s|m|h)\s*$/gm, (_m, head: string, a: string, u: string) => `${head}${scale(a, u)}`);
+  if (n === 0) throw new Error('compressTime: no duration found (rules file changed shape?)');
   return out;
 }
 
@@ -70,19 +89,28 @@ export interface Prometheus {
   output(): string;
 }
 
-/** Starts Prometheus scraping `target` (host:port) as job "netprobe" every second, with `rulesFile` loaded. */
-export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string): Promise<Prometheus> {
+export interface PrometheusOptions {
+  /** Scrape interval; the shipped ServiceMonitor's is 15s. */
+  scrapeInterval?: string;
+  /** host:port of an Alertmanager to send alerts to. */
+  alertmanager?: string;
+}
+
+/** Starts Prometheus scraping `target` (host:port) as job "netprobe", with `rulesFile` loaded. */
+export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string, options: PrometheusOptions = {}): Promise<Prometheus> {
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
+  const interval = options.scrapeInterval ?? '1s';
   writeFileSync(
     config,
     [
       'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      '  evaluation_interval: 1s',
+      `  scrape_interval: ${interval}`,
+      `  scrape_timeout: ${interval === '1s' ? '1s' : '10s'}`,
+      `  evaluation_interval: ${interval}`,
       'rule_files:',
       `  - ${rulesFile}`,
+      ...(options.alertmanager ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${options.alertmanager}']`] : []),
       'scrape_configs:',
       '  - job_name: netprobe',
       '    static_configs:',
