@@ -52,9 +52,11 @@ export async function startHttpServer(listen: { host: string; port: number }, de
       case '/':
         // The status page: self-contained, and the CSP makes the browser refuse any fetch.
         res
-  /** For the status page at `/`. */
-  sourceNode?: string;
-  /** The daemon's current local verdicts (src/app/verdicts.ts), for /api/verdicts and the status page. */
+          .writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          })
+          .end(renderStatusPage({ sourceNode: deps.sourceNode ?? '', nowMs: Date.now(), verdicts: deps.verdicts?.() ?? [], targets: deps.results.history() }));
         return;
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
