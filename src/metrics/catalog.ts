@@ -113,6 +113,13 @@ export const INSTRUMENTS = {
     unit: 'By',
     labels: PATH_LABELS,
   },
+  interfaceMtu: {
+    name: 'netprobe_interface_mtu_bytes',
+    type: 'gauge',
+    help: 'MTU of this host\'s interface on the route to the target (main routing table); above netprobe_path_mtu_bytes means the pod sends larger packets than the path carries.',
+    unit: 'By',
+    labels: PATH_LABELS,
+  },
   pathMtuBlackhole: {
     name: 'netprobe_path_mtu_blackhole',
     type: 'gauge',
