@@ -76,8 +76,16 @@ export const INSTRUMENTS = {
   tcpConnects: {
     name: 'netprobe_tcp_connects_total',
     type: 'counter',
-    help: 'TCP connect attempts, by result (connected, refused, timeout, unreachable, error).',
+    help: 'TCP connect attempts, by result (connected, refused, timeout, unreachable, error; with tls also tls_untrusted, tls_error).',
     labels: [...TCP_LABELS, 'result'],
+  },
+  tlsHandshakeDuration: {
+    name: 'netprobe_tls_handshake_duration_seconds',
+    type: 'histogram',
+    help: 'Time from established to a verified TLS handshake, for tcp probes with `tls` (e.g. the API server Service VIP).',
+    unit: 's',
+    labels: TCP_LABELS,
+    buckets: CONNECT_BUCKETS,
   },
   icmpRtt: {
     name: 'netprobe_icmp_rtt_seconds',
