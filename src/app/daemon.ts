@@ -21,6 +21,7 @@ import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
 import { startHttpServer } from './http.ts';
+import { PathTracer } from './path-tracer.ts';
 import { ResultStore } from './results.ts';
 import { VERSION } from './version.ts';
 
@@ -54,6 +55,7 @@ export class Daemon {
   readonly #clock: Clock;
   readonly #readFile: (path: string) => string;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #tracer: PathTracer;
   #lastBeat: number;
   #responder: DnsResponder | undefined;
   #config: Config;
@@ -80,6 +82,8 @@ export class Daemon {
     this.#sink = parts.otlp ? new FanoutSink([parts.prometheus, parts.otlp]) : parts.prometheus;
     this.#http = parts.http;
     this.#results = parts.results;
+    this.#tracer = new PathTracer({ sink: this.#sink, log: this.#log, now: () => this.#clock.wallNow() });
+    this.#results.traces = (key) => this.#tracer.latest(key);
     this.url = parts.url;
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
@@ -186,6 +190,7 @@ export class Daemon {
     }
     this.#scheduled = scheduled;
     this.#results.expect(scheduled.keys());
+    this.#tracer.retain(new Set(scheduled.keys()));
     this.#setTargetCounts(scheduled);
     this.#scheduler.reconcile(jobs);
     this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
@@ -225,6 +230,7 @@ export class Daemon {
     if (signal.aborted) return; // target removed or daemon stopping: nothing to report
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
     this.#results.put(key, probe.name, probe.kind, target, success, reason, startedAtMs, (this.#clock.now() - started) / 1000, result);
+    this.#tracer.observe(key, probe.name, probe.kind, target, success, result);
   }
 
   #setTargetCounts(scheduled: Map<string, Scheduled>): void {
@@ -278,6 +284,7 @@ export class Daemon {
     this.#http.closeAllConnections();
     await new Promise<void>((r) => this.#http.close(() => r()));
     await this.#responder?.stop();
+    await this.#tracer.stop();
     for (const def of Object.values(KINDS)) def.release?.();
   }
 }

@@ -10,6 +10,8 @@ export interface StoredResult {
   startedAt: string;
   durationSeconds: number;
   result: unknown;
+  /** The last trace-on-failure of this target (src/app/path-tracer.ts), when one was made. */
+  trace?: unknown;
 }
 
 /**
@@ -31,6 +33,8 @@ interface Kept {
 export class ResultStore {
   readonly #last = new Map<string, Kept>();
   readonly #expected = new Set<string>();
+  /** Looks up the last path trace of a key (set by the daemon). */
+  traces: ((key: string) => unknown) | undefined;
 
   /** The (probe, target) keys currently scheduled; readiness waits for each. */
   expect(keys: Iterable<string>): void {
@@ -81,17 +85,22 @@ export class ResultStore {
   }
 
   all(): StoredResult[] {
-    return [...this.#last.values()]
-      .map((k) => ({
-        probe: k.probe,
-        kind: k.kind,
-        target: k.target,
-        success: k.success,
-        reason: k.reason,
-        startedAt: new Date(k.startedAtMs).toISOString(),
-        durationSeconds: k.durationSeconds,
-        result: k.result,
-      }))
+    return [...this.#last.entries()]
+      .map(([key, k]) => {
+        const out: StoredResult = {
+          probe: k.probe,
+          kind: k.kind,
+          target: k.target,
+          success: k.success,
+          reason: k.reason,
+          startedAt: new Date(k.startedAtMs).toISOString(),
+          durationSeconds: k.durationSeconds,
+          result: k.result,
+        };
+        const trace = this.traces?.(key);
+        if (trace !== undefined) out.trace = trace;
+        return out;
+      })
       .sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
   }
 }

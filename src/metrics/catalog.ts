@@ -128,6 +128,18 @@ export const INSTRUMENTS = {
     unit: 'By',
     labels: PATH_LABELS,
   },
+  pathFirstBadHop: {
+    name: 'netprobe_path_first_bad_hop',
+    type: 'gauge',
+    help: 'TTL of the first bad hop found by the trace made when this target started failing or its MTU ceiling dropped (reason: loss, unreachable, no_reply_beyond, mtu, blackhole); absent when the last trace found the path clean.',
+    labels: [...PATH_LABELS, 'reason'],
+  },
+  pathTraces: {
+    name: 'netprobe_path_traces_total',
+    type: 'counter',
+    help: 'Traces on failure, by trigger (failing, ceiling_drop) and result (done, error, rate_limited, busy).',
+    labels: ['probe', 'trigger', 'result'],
+  },
   pathMtuBlackhole: {
     name: 'netprobe_path_mtu_blackhole',
     type: 'gauge',
