@@ -42,6 +42,19 @@ interface Scheduled {
 // Frozen per (probe, reason): the lag event fires on every run.
 const eventLabels = interned();
 
+/**
+ * NETPROBE_VANTAGE: where this daemon probes from, `pod` (the pod network) or
+ * `host` (a hostNetwork DaemonSet). Set, it becomes a `vantage` label on every
+ * series and a field of every /api/results entry, so pod-vs-host comparisons
+ * (overlay vs underlay) can be made; unset, no label (read as pod).
+ */
+export function vantageFromEnv(env: NodeJS.ProcessEnv): 'pod' | 'host' | undefined {
+  const v = env.NETPROBE_VANTAGE?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'pod' && v !== 'host') throw new Error(`NETPROBE_VANTAGE: expected "pod" or "host", got "${v}"`);
+  return v;
+}
+
 export class Daemon {
   readonly url: string;
   readonly sourceNode: string;
@@ -110,11 +123,14 @@ export class Daemon {
     // here; NODE_OPTIONS refuses V8 flags, and this way every launcher gets it.
     setFlagsFromString('--no-allocation-site-pretenuring');
     const sourceNode = config.sourceNode ?? env.NODE_NAME ?? hostname();
-    const prometheus = new PrometheusSink(new Registry(), sourceNode);
+    const vantage = vantageFromEnv(env);
+    const constant: Record<string, string> = vantage ? { vantage } : {};
+    const prometheus = new PrometheusSink(new Registry(), sourceNode, constant);
     const otlpSettings = otlpSettingsFromEnv(env);
     // The OpenTelemetry SDK is loaded only when an endpoint is set (~20 MB RSS otherwise wasted).
-    const otlp = otlpSettings ? new (await import('../exporters/otlp.ts')).OtlpSink(otlpSettings, sourceNode, VERSION) : undefined;
+    const otlp = otlpSettings ? new (await import('../exporters/otlp.ts')).OtlpSink(otlpSettings, sourceNode, VERSION, constant) : undefined;
     const results = new ResultStore();
+    if (vantage) results.vantage = vantage;
     let daemon: Daemon | undefined;
     const { server, url } = await startHttpServer(config.listen, {
       renderMetrics: () => prometheus.render(),

@@ -12,6 +12,8 @@ export interface StoredResult {
   result: unknown;
   /** The last trace-on-failure of this target (src/app/path-tracer.ts), when one was made. */
   trace?: unknown;
+  /** pod | host, when NETPROBE_VANTAGE is set. */
+  vantage?: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export class ResultStore {
   readonly #expected = new Set<string>();
   /** Looks up the last path trace of a key (set by the daemon). */
   traces: ((key: string) => unknown) | undefined;
+  vantage: string | undefined;
 
   /** The (probe, target) keys currently scheduled; readiness waits for each. */
   expect(keys: Iterable<string>): void {
@@ -97,6 +100,7 @@ export class ResultStore {
           durationSeconds: k.durationSeconds,
           result: k.result,
         };
+        if (this.vantage) out.vantage = this.vantage;
         const trace = this.traces?.(key);
         if (trace !== undefined) out.trace = trace;
         return out;
