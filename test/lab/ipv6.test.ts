@@ -79,6 +79,14 @@ describe.skipIf(!labAvailable)('IPv6 ICMP through a 1400 middle hop', () => {
     });
   });
 
+  it('netprobe trace --udp (IPv6): the three hops, far answering port unreachable', async () => {
+    const r = await runNetprobe(lab, h.clientNs, ['trace', h.farIp6, '-c', '2', '-i', '20ms', '--timeout', '300ms', '--udp', '--no-mtu', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.hops.map((x: { address: string }) => x.address)).toEqual(h.hops6);
+    expect(out).toMatchObject({ family: 6, protocol: 'udp', reached: true, destination_hop: 3 });
+  });
+
   it('netprobe mtu (IPv6): ceiling 1400 and the client interface at 1500, above it', async () => {
     const r = await runNetprobe(lab, h.clientNs, ['mtu', h.farIp6, '--min', '1280', '--timeout', '400ms', '--json']);
     expect(r.code).toBe(0);

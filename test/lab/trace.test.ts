@@ -3,7 +3,7 @@
 // filters its frag-needed: each fault traced to hop 2 exactly, by the CLI
 // as a user runs it, inside the client namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHopLab, clearMiddleHopFault, Lab, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness.ts';
+import { buildHopLab, clearMiddleHopFault, Lab, netprobeArgv, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness.ts';
 
 const labAvailable = requireLab();
 const FAST = ['-c', '3', '-i', '50ms', '--timeout', '300ms'];
@@ -93,6 +93,17 @@ describe.skipIf(!labAvailable)('netprobe trace through client -> r1 -> r2 -(1400
     expect(r.stdout).toMatch(/destination 198\.18\.12\.2 reached at hop 3/);
     expect(r.stdout).toMatch(/path MTU: 1400 bytes, lowered at hop 2 \(198\.18\.11\.2\)/);
     expect(r.stdout).not.toMatch(/\x1b\[/); // no cursor movement when not a TTY
+  });
+
+  it('on a terminal: a live table redrawn after each round (cursor up, clear), then the final one', async () => {
+    // script(1) gives the CLI a pseudo-terminal, as an interactive shell would.
+    const cmd = netprobeArgv(['trace', h.farIp, '-c', '3', '-i', '50ms', '--timeout', '300ms', '--no-mtu']).join(' ');
+    const r = await lab.exec(h.clientNs, ['script', '-qec', cmd, '/dev/null'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/round 1\/3/);
+    expect(r.stdout).toMatch(/\x1b\[\d+A\x1b\[J/);
+    expect(r.stdout).not.toMatch(/^round 1\/3: /m); // no piped-style lines on a TTY
+    expect(r.stdout).toMatch(/destination 198\.18\.12\.2 reached at hop 3/);
   });
 
   it('r2 silently drops what it would forward: exit 1, answers stop after hop 2', async () => {
