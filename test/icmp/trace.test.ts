@@ -37,7 +37,10 @@ describe('firstBadHop', () => {
 class Path implements IcmpPinger {
   readonly mode = 'raw' as const;
   readonly ttls: number[] = [];
-  constructor(private readonly dest: number) {}
+  readonly dest: number;
+  constructor(dest: number) {
+    this.dest = dest;
+  }
   echo(_addr: string, _size: number, _t: number, _s?: AbortSignal, o?: EchoSendOptions): Promise<EchoOutcome> {
     const ttl = o?.ttl ?? 64;
     this.ttls.push(ttl);
