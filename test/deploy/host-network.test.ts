@@ -107,7 +107,7 @@ describe.skipIf(!kustomizeAvailable)('host-network flavour', () => {
     expect(kubernetesSchema.parse(config.kubernetes).peerService).toBe('netprobe-host-peers');
     const byKind = (kind: string) => config.probes.filter((p: { kind: string }) => p.kind === kind);
     expect(byKind('icmp')[0].targets).toEqual(['kubernetes:peers']);
-    expect(byKind('tcp').map((p: { targets: string[] }) => p.targets[0])).toEqual(['kubernetes:peers:9810', 'kubernetes:api-service']);
+    expect(byKind('tcp').map((p: { targets: string[] }) => p.targets[0])).toEqual(['kubernetes:peers:9810', 'kubernetes:api-service:443']);
     const node = { id: '198.18.0.3', label: '198.18.0.3', kind: 'peer' as const, node: 'n3', ip: '198.18.0.3', pod: 'p', ready: true };
     const { config: resolved, skipped } = resolveDiscoveryRefs(config, { dnsService: [], dnsEndpoints: [], peers: [node], apiService: [{ host: '198.19.0.1', port: 443 }] });
     expect(skipped).toEqual([]);
