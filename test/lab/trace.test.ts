@@ -59,6 +59,21 @@ describe.skipIf(!labAvailable)('netprobe trace through client -> r1 -> r2 -(1400
     expect(out.hops.every((x) => x.loss === 0)).toBe(true);
   });
 
+  it('an unprivileged datagram ICMP socket (ping_group_range) traces the same hops', async () => {
+    // Datagram sockets return a pending ICMP error from the next sendto():
+    // the engine must drain it and still send every TTL of the round.
+    await lab.sysctl(h.clientNs, 'net.ipv4.ping_group_range', '0 0');
+    try {
+      const { code, out } = await trace([h.farIp, ...FAST, '--socket', 'dgram']);
+      expect(code).toBe(0);
+      expect(out.hops.map((x) => x.address)).toEqual(h.hops);
+      expect(out.hops.every((x) => x.loss === 0)).toBe(true);
+      expect(out.hops[1]!.mtu).toEqual({ reported: 1400, ceiling: 1400, blackhole: false });
+    } finally {
+      await lab.sysctl(h.clientNs, 'net.ipv4.ping_group_range', '1 0');
+    }
+  });
+
   it('the middle hop drops every 3rd packet: loss starts at hop 2, hop 1 clean', async () => {
     await setMiddleHopFault(h, { lossEvery: 3 });
     try {
