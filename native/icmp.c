@@ -21,8 +21,21 @@
  *   other ICMP errors, and local EMSGSIZE with the local MTU.
  * - setns(2) (optional `netns` path) creates the socket inside another network
  *   namespace; it needs CAP_SYS_ADMIN and is used by tests and benches.
- * IPv4 only: the ICMPv6 equivalents exist (IPV6_MTU_DISCOVER, IPV6_RECVERR)
- * but are not wired up yet.
+ * - IPv6 (family 6): the same with ICMPv6 (ping6 datagram sockets under the
+ *   same ping_group_range, or SOCK_RAW/IPPROTO_ICMPV6, where the kernel
+ *   computes the checksum), IPV6_MTU_DISCOVER = IPV6_PMTUDISC_PROBE plus
+ *   IPV6_DONTFRAG (IPv6 routers never fragment, but the sending host would:
+ *   DONTFRAG makes an oversized send fail with EMSGSIZE instead), and
+ *   IPV6_RECVERR for Packet Too Big (ee_info = MTU) and the other errors.
+ * - Hop limit per request (traceroute): IP_TTL / IPV6_UNICAST_HOPS set just
+ *   before sendto() and reset to the default (-1) after, so one socket serves
+ *   TTL-limited and normal requests. "Time exceeded" comes back through the
+ *   error queue with the router's address as the offender, on datagram and
+ *   raw sockets alike (no raw packet parsing needed).
+ * - protocol "udp": a plain UDP socket (no privilege) sending to port
+ *   33434 + seq as traceroute does, for paths that filter echo. Errors quote
+ *   the UDP payload (the request's token) and the destination port (its seq);
+ *   the destination answers "port unreachable".
  *
  * Times are CLOCK_REALTIME milliseconds relative to the engine's creation: the
  * receive time is the kernel's SO_TIMESTAMPNS stamp, the send time is taken
@@ -44,6 +57,7 @@
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sched.h>
@@ -65,6 +79,9 @@ typedef struct engine {
   uv_poll_t poll;
   int fd;
   int raw;
+  int family; /* AF_INET or AF_INET6 */
+  int udp;    /* UDP probes instead of ICMP echo */
+  int ttl;    /* hop limit currently set on the socket; -1 = kernel default */
   uint16_t ident;
   int closed;     /* stopped: no more events, sends refused */
   int closing;    /* uv_close() requested on the poll handle */
@@ -109,10 +126,15 @@ static double timestamp_of(engine_t *e, struct msghdr *msg) {
 static napi_value read_reply(engine_t *e, struct msghdr *msg, ssize_t n) {
   napi_env env = e->env;
   reply_t r;
-  if (!np_parse_reply(e->recvbuf, (size_t)n, e->raw, e->ident, &r)) return NULL;
-  struct sockaddr_in *from = (struct sockaddr_in *)msg->msg_name;
-  char addr[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &from->sin_addr, addr, sizeof addr);
+  if (e->udp) return NULL; /* a UDP service answering our probe: not an ICMP event */
+  char addr[INET6_ADDRSTRLEN];
+  if (e->family == AF_INET6) {
+    if (!np_parse_reply6(e->recvbuf, (size_t)n, e->ident, &r)) return NULL;
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)msg->msg_name)->sin6_addr, addr, sizeof addr);
+  } else {
+    if (!np_parse_reply(e->recvbuf, (size_t)n, e->raw, e->ident, &r)) return NULL;
+    inet_ntop(AF_INET, &((struct sockaddr_in *)msg->msg_name)->sin_addr, addr, sizeof addr);
+  }
 
   napi_value ev;
   napi_create_object(env, &ev);
@@ -133,7 +155,7 @@ static napi_value read_reply(engine_t *e, struct msghdr *msg, ssize_t n) {
 static void drain_errqueue(engine_t *e, napi_value events, uint32_t *count, uint32_t *local_mtu) {
   napi_env env = e->env;
   for (int i = 0; i < MAX_READS_PER_WAKE; i++) {
-    struct sockaddr_in dst;
+    struct sockaddr_storage dst;
     char control[512];
     struct iovec iov = {e->recvbuf, sizeof e->recvbuf};
     struct msghdr msg = {&dst, sizeof dst, &iov, 1, control, sizeof control, 0};
@@ -148,27 +170,47 @@ static void drain_errqueue(engine_t *e, napi_value events, uint32_t *count, uint
       if (local_mtu) *local_mtu = err.info;
       continue;
     }
-    if (err.origin != SO_EE_ORIGIN_ICMP || n < 8) continue;
-    /* The queued data is the ICMP header of the request that caused the error. */
-    const uint8_t *icmp = e->recvbuf;
-    if (icmp[0] != ICMP_ECHO) continue;
-    uint16_t id = (uint16_t)((icmp[4] << 8) | icmp[5]);
-    if (id != e->ident) continue;
-    char addr[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &dst.sin_addr, addr, sizeof addr);
+    if (err.origin != SO_EE_ORIGIN_ICMP && err.origin != SO_EE_ORIGIN_ICMP6) continue;
+    char addr[INET6_ADDRSTRLEN];
+    uint16_t port;
+    if (dst.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&dst)->sin6_addr, addr, sizeof addr);
+      port = ntohs(((struct sockaddr_in6 *)&dst)->sin6_port);
+    } else {
+      inet_ntop(AF_INET, &((struct sockaddr_in *)&dst)->sin_addr, addr, sizeof addr);
+      port = ntohs(((struct sockaddr_in *)&dst)->sin_port);
+    }
+    double seq, token;
+    if (e->udp) {
+      /* The queued data is the quoted UDP payload (maybe empty); the port is the seq. */
+      if (port < NP_UDP_BASE_PORT || port >= NP_UDP_BASE_PORT + NP_UDP_SEQS) continue;
+      seq = port - NP_UDP_BASE_PORT;
+      const uint8_t *b = e->recvbuf;
+      token = n >= 4 ? (double)(((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3]) : -1;
+    } else {
+      /* The queued data is the ICMP header of the request that caused the error. */
+      const uint8_t *icmp = e->recvbuf;
+      if (n < 8 || icmp[0] != (e->family == AF_INET6 ? 128 : ICMP_ECHO)) continue;
+      uint16_t id = (uint16_t)((icmp[4] << 8) | icmp[5]);
+      if (id != e->ident) continue;
+      seq = (double)((icmp[6] << 8) | icmp[7]);
+      token = np_token_of(icmp, (size_t)n);
+    }
 
     napi_value ev;
     napi_create_object(env, &ev);
     set_prop_str(env, ev, "type", "error");
     set_prop_str(env, ev, "addr", addr);
-    set_prop_num(env, ev, "seq", (double)((icmp[6] << 8) | icmp[7]));
-    set_prop_num(env, ev, "token", np_token_of(icmp, (size_t)n));
+    set_prop_num(env, ev, "seq", seq);
+    set_prop_num(env, ev, "token", token);
     set_prop_num(env, ev, "time", timestamp_of(e, &msg));
     set_prop_num(env, ev, "icmpType", err.type);
     set_prop_num(env, ev, "icmpCode", err.code);
     set_prop_num(env, ev, "errno", err.errnum);
-    /* ee_info carries the next-hop MTU only for "fragmentation needed" (type 3 code 4). */
-    set_prop_num(env, ev, "mtu", (err.type == ICMP_DEST_UNREACH && err.code == ICMP_FRAG_NEEDED) ? err.info : 0);
+    /* ee_info carries the next-hop MTU only for "fragmentation needed" (v4 type 3
+     * code 4) and "packet too big" (v6 type 2). */
+    int too_big = err.origin == SO_EE_ORIGIN_ICMP6 ? err.type == 2 : (err.type == ICMP_DEST_UNREACH && err.code == ICMP_FRAG_NEEDED);
+    set_prop_num(env, ev, "mtu", too_big ? err.info : 0);
     set_prop_str(env, ev, "hop", err.hop);
     napi_set_element(env, events, (*count)++, ev);
   }
@@ -203,7 +245,7 @@ static void on_poll(uv_poll_t *handle, int status, int events_mask) {
    * negative status, so drain the error queue first and restart below. */
   drain_errqueue(e, events, &count, NULL);
   for (int i = 0; i < MAX_READS_PER_WAKE; i++) {
-    struct sockaddr_in from;
+    struct sockaddr_storage from;
     char control[256];
     struct iovec iov = {e->recvbuf, sizeof e->recvbuf};
     struct msghdr msg = {&from, sizeof from, &iov, 1, control, sizeof control, 0};
@@ -257,10 +299,17 @@ static void engine_finalize(napi_env env, void *data, void *hint) {
   if (e->released) free(e);
 }
 
-static int open_socket(int want_raw, int *is_raw, int *err) {
+static int open_socket(int family, int udp, int want_raw, int *is_raw, int *err) {
   int fd = -1;
+  int proto = family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  if (udp) {
+    fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0) *err = errno;
+    *is_raw = 0;
+    return fd;
+  }
   if (want_raw != 1) {
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+    fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (fd >= 0) {
       *is_raw = 0;
       return fd;
@@ -268,7 +317,7 @@ static int open_socket(int want_raw, int *is_raw, int *err) {
     *err = errno;
     if (want_raw == 0) return -1;
   }
-  fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (fd < 0) *err = errno;
   *is_raw = 1;
   return fd;
@@ -281,7 +330,7 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-/* new Engine({ mode: 'auto'|'raw'|'dgram', ident, netns }, onEvents) */
+/* new Engine({ mode: 'auto'|'raw'|'dgram', ident, netns, family: 4|6, protocol: 'icmp'|'udp' }, onEvents) */
 static napi_value engine_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], self;
@@ -315,6 +364,22 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
     CHECK(napi_get_named_property(env, argv[0], "ident", &v));
     CHECK(napi_get_value_uint32(env, v, &ident));
   }
+  int family = AF_INET, udp = 0;
+  CHECK(napi_has_named_property(env, argv[0], "family", &has));
+  if (has) {
+    uint32_t f;
+    CHECK(napi_get_named_property(env, argv[0], "family", &v));
+    CHECK(napi_get_value_uint32(env, v, &f));
+    if (f == 6) family = AF_INET6;
+  }
+  CHECK(napi_has_named_property(env, argv[0], "protocol", &has));
+  if (has) {
+    char proto[8] = {0};
+    size_t l;
+    CHECK(napi_get_named_property(env, argv[0], "protocol", &v));
+    CHECK(napi_get_value_string_utf8(env, v, proto, sizeof proto, &l));
+    udp = strcmp(proto, "udp") == 0;
+  }
   CHECK(napi_has_named_property(env, argv[0], "netns", &has));
   if (has) {
     size_t l;
@@ -334,7 +399,7 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
     }
   }
   int is_raw = 0, err = 0;
-  int fd = open_socket(want_raw, &is_raw, &err);
+  int fd = open_socket(family, udp, want_raw, &is_raw, &err);
   if (netns[0]) {
     /* Back to our own namespace; the socket stays in the one it was born in. */
     int rc = setns(home_ns, CLONE_NEWNET);
@@ -343,6 +408,7 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
     if (rc != 0) abort(); /* the JS thread must never stay in a foreign namespace */
   }
   if (fd < 0) {
+    if (udp) return throw_errno(env, "cannot open a UDP socket", err);
     return throw_errno(env,
                        want_raw == 0 ? "ICMP datagram socket refused (gid outside net.ipv4.ping_group_range)"
                                      : "cannot open an ICMP socket: needs net.ipv4.ping_group_range to include "
@@ -350,10 +416,14 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
                        err);
   }
 
-  int one = 1, probe = IP_PMTUDISC_PROBE, rcvbuf = 4 << 20;
-  if (setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &probe, sizeof probe) != 0 ||
-      setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof one) != 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+  int one = 1, probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE, rcvbuf = 4 << 20;
+  int opts_ok = family == AF_INET6
+                    ? setsockopt(fd, SOL_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof probe6) == 0 &&
+                          setsockopt(fd, SOL_IPV6, IPV6_DONTFRAG, &one, sizeof one) == 0 &&
+                          setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof one) == 0
+                    : setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &probe, sizeof probe) == 0 &&
+                          setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof one) == 0;
+  if (!opts_ok || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
     err = errno;
     close(fd);
     return throw_errno(env, "setsockopt on the ICMP socket failed", err);
@@ -363,21 +433,28 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 
   uint16_t id;
-  if (is_raw) {
+  if (is_raw && family == AF_INET6) {
+    struct icmp6_filter filt;
+    ICMP6_FILTER_SETBLOCKALL(&filt);
+    ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filt);
+    setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt);
+    id = (uint16_t)ident;
+  } else if (is_raw) {
     struct icmp_filter filt = {~(1U << ICMP_ECHOREPLY)};
     setsockopt(fd, SOL_RAW, ICMP_FILTER, &filt, sizeof filt);
     id = (uint16_t)ident;
   } else {
-    /* The kernel owns the identifier of a ping socket: it is the bound "port". */
-    struct sockaddr_in any = {0};
-    any.sin_family = AF_INET;
-    socklen_t sl = sizeof any;
-    if (bind(fd, (struct sockaddr *)&any, sizeof any) != 0 || getsockname(fd, (struct sockaddr *)&any, &sl) != 0) {
+    /* The kernel owns the identifier of a ping socket: it is the bound "port"
+     * (for UDP, the source port: reported, not matched on). */
+    struct sockaddr_storage any = {0};
+    any.ss_family = (sa_family_t)family;
+    socklen_t sl = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (struct sockaddr *)&any, sl) != 0 || getsockname(fd, (struct sockaddr *)&any, &sl) != 0) {
       err = errno;
       close(fd);
-      return throw_errno(env, "cannot bind the ICMP datagram socket", err);
+      return throw_errno(env, udp ? "cannot bind the UDP socket" : "cannot bind the ICMP datagram socket", err);
     }
-    id = ntohs(any.sin_port);
+    id = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&any)->sin6_port : ((struct sockaddr_in *)&any)->sin_port);
   }
 
   engine_t *e = calloc(1, sizeof *e);
@@ -389,6 +466,9 @@ static napi_value engine_new(napi_env env, napi_callback_info info) {
   e->env = env;
   e->fd = fd;
   e->raw = is_raw;
+  e->family = family;
+  e->udp = udp;
+  e->ttl = -1;
   e->ident = id;
   e->base_ms = realtime_ms();
   struct uv_loop_s *loop;
@@ -427,15 +507,26 @@ static napi_value send_error(napi_env env, int err, uint32_t mtu, napi_value eve
   return out;
 }
 
+/* Sets the hop limit for the next send; -1 restores the kernel default. */
+static int set_ttl(engine_t *e, int ttl) {
+  if (ttl == e->ttl) return 0;
+  int rc = e->family == AF_INET6 ? setsockopt(e->fd, SOL_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl)
+                                 : setsockopt(e->fd, SOL_IP, IP_TTL, &ttl, sizeof ttl);
+  if (rc == 0) e->ttl = ttl;
+  return rc;
+}
+
 /*
- * send(addr, seq, size, token) -> { time } when the request left, or
+ * send(addr, seq, size, token[, ttl]) -> { time[, events] } when the request left, or
  * { errno, code, mtu, events } when sendto() failed; `events` holds ICMP
  * errors read while fetching the local MTU (deliver them like a batch).
- * `size` is the IP packet size: 20-byte header + 8-byte ICMP header + payload.
+ * `size` is the IP packet size: 20-byte (IPv6: 40-byte) header + 8-byte
+ * ICMP or UDP header + payload. `ttl` 0 or absent: the default hop limit.
+ * For UDP, `seq` must be below NP_UDP_SEQS (it picks the port).
  */
 static napi_value engine_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   engine_t *e = unwrap(env, info, &argc, argv);
   if (!e || e->closed) {
     napi_throw_error(env, "EICMPCLOSED", "ICMP engine is closed");
@@ -448,35 +539,87 @@ static napi_value engine_send(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_uint32(env, argv[1], &seq));
   CHECK(napi_get_value_uint32(env, argv[2], &size));
   CHECK(napi_get_value_uint32(env, argv[3], &token));
-  struct sockaddr_in dst = {0};
-  dst.sin_family = AF_INET;
-  if (inet_pton(AF_INET, addr, &dst.sin_addr) != 1) {
-    napi_throw_type_error(env, NULL, "addr must be an IPv4 address");
+  uint32_t ttl = 0;
+  if (argc >= 5) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[4], &t));
+    if (t == napi_number) CHECK(napi_get_value_uint32(env, argv[4], &ttl));
+  }
+  if (ttl > 255) {
+    napi_throw_range_error(env, NULL, "ttl must be 1 to 255 (0: default)");
     return NULL;
   }
-  if (size < 28 || size > 65535) {
-    napi_throw_range_error(env, NULL, "size must be an IP packet size from 28 to 65535");
+  struct sockaddr_storage dst = {0};
+  socklen_t dst_len;
+  size_t hdr = e->family == AF_INET6 ? 40 : 20;
+  uint16_t port = e->udp ? (uint16_t)(NP_UDP_BASE_PORT + seq) : 0;
+  if (e->family == AF_INET6) {
+    struct sockaddr_in6 *d = (struct sockaddr_in6 *)&dst;
+    d->sin6_family = AF_INET6;
+    d->sin6_port = htons(port);
+    dst_len = sizeof *d;
+    if (inet_pton(AF_INET6, addr, &d->sin6_addr) != 1) {
+      napi_throw_type_error(env, NULL, "addr must be an IPv6 address");
+      return NULL;
+    }
+  } else {
+    struct sockaddr_in *d = (struct sockaddr_in *)&dst;
+    d->sin_family = AF_INET;
+    d->sin_port = htons(port);
+    dst_len = sizeof *d;
+    if (inet_pton(AF_INET, addr, &d->sin_addr) != 1) {
+      napi_throw_type_error(env, NULL, "addr must be an IPv4 address");
+      return NULL;
+    }
+  }
+  if (size < hdr + 8 || size > 65535) {
+    napi_throw_range_error(env, NULL, e->family == AF_INET6 ? "size must be an IP packet size from 48 to 65535"
+                                                            : "size must be an IP packet size from 28 to 65535");
     return NULL;
   }
-  size_t len = np_build_echo(e->sendbuf, e->ident, (uint16_t)seq, size, token, e->raw);
+  if (e->udp && seq >= NP_UDP_SEQS) {
+    napi_throw_range_error(env, NULL, "seq of a UDP probe must be below 1024");
+    return NULL;
+  }
+  size_t len = e->udp ? np_build_udp(e->sendbuf, size, hdr, token)
+               : e->family == AF_INET6 ? np_build_echo6(e->sendbuf, e->ident, (uint16_t)seq, size, token)
+                                       : np_build_echo(e->sendbuf, e->ident, (uint16_t)seq, size, token, e->raw);
   uint8_t *p = e->sendbuf;
-  double sent_at = realtime_ms() - e->base_ms;
-  ssize_t n;
-  do {
-    n = sendto(e->fd, p, len, 0, (struct sockaddr *)&dst, sizeof dst);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
+  if (set_ttl(e, ttl > 0 ? (int)ttl : -1) != 0) {
     napi_value events;
-    uint32_t count = 0, mtu = 0;
     CHECK(napi_create_array(env, &events));
+    return send_error(env, errno, 0, events);
+  }
+  napi_value events;
+  uint32_t count = 0, mtu = 0;
+  CHECK(napi_create_array(env, &events));
+  double sent_at = 0;
+  ssize_t n = -1;
+  int err = 0;
+  /*
+   * An ICMP error that arrived since the last read (time exceeded from a
+   * traceroute hop, frag-needed...) leaves a pending socket error, and on
+   * datagram sockets (ping, UDP) the next sendto() returns it instead of
+   * sending. It belongs to an earlier request and is in the error queue: drain
+   * it, then send once more. Only a failure with nothing queued is this send's.
+   */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    sent_at = realtime_ms() - e->base_ms;
+    do {
+      n = sendto(e->fd, p, len, 0, (struct sockaddr *)&dst, dst_len);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) break;
+    err = errno;
+    uint32_t before = count;
     /* Local errors are queued with the MTU that was exceeded. */
     drain_errqueue(e, events, &count, &mtu);
-    return send_error(env, err, mtu, events);
+    if (count == before) break;
   }
+  if (n < 0) return send_error(env, err, mtu, events);
   napi_value out;
   CHECK(napi_create_object(env, &out));
   set_prop_num(env, out, "time", sent_at);
+  if (count > 0) napi_set_named_property(env, out, "events", events);
   return out;
 }
 

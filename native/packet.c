@@ -83,19 +83,63 @@ int np_parse_reply(const uint8_t *buf, size_t len, int raw, uint16_t ident, repl
   return 1;
 }
 
+size_t np_build_echo6(uint8_t *p, uint16_t ident, uint16_t seq, uint32_t size, uint32_t token) {
+  size_t len = size - 40;
+  for (size_t i = 8; i < len; i++) p[i] = (uint8_t)(i & 0xff);
+  p[0] = 128; /* ICMP6_ECHO_REQUEST */
+  p[1] = 0;
+  p[2] = p[3] = 0;
+  p[4] = (uint8_t)(ident >> 8);
+  p[5] = (uint8_t)ident;
+  p[6] = (uint8_t)(seq >> 8);
+  p[7] = (uint8_t)seq;
+  if (len >= 12) {
+    p[8] = (uint8_t)(token >> 24);
+    p[9] = (uint8_t)(token >> 16);
+    p[10] = (uint8_t)(token >> 8);
+    p[11] = (uint8_t)token;
+  }
+  return len;
+}
+
+int np_parse_reply6(const uint8_t *buf, size_t len, uint16_t ident, reply_t *out) {
+  if (len < 8 || buf[0] != 129 /* ICMP6_ECHO_REPLY */ || buf[1] != 0) return 0;
+  if ((uint16_t)((buf[4] << 8) | buf[5]) != ident) return 0;
+  out->seq = (uint16_t)((buf[6] << 8) | buf[7]);
+  out->token = np_token_of(buf, len);
+  out->bytes = len + 40;
+  return 1;
+}
+
+/* The token leads the payload so a quoted probe can be matched even behind a port reuse. */
+size_t np_build_udp(uint8_t *p, uint32_t size, size_t hdr, uint32_t token) {
+  size_t len = size - hdr - 8;
+  for (size_t i = 0; i < len; i++) p[i] = (uint8_t)((i + 8) & 0xff);
+  if (len >= 4) {
+    p[0] = (uint8_t)(token >> 24);
+    p[1] = (uint8_t)(token >> 16);
+    p[2] = (uint8_t)(token >> 8);
+    p[3] = (uint8_t)token;
+  }
+  return len;
+}
+
 void np_parse_ext_err(struct msghdr *msg, ext_err_t *out) {
   out->origin = -1;
   out->hop[0] = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;
+    int v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+    int v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+    if (!v4 && !v6) continue;
     struct sock_extended_err *ee = (struct sock_extended_err *)CMSG_DATA(c);
     out->origin = ee->ee_origin;
     out->errnum = (int)ee->ee_errno;
     out->type = ee->ee_type;
     out->code = ee->ee_code;
     out->info = ee->ee_info;
-    struct sockaddr_in *off = (struct sockaddr_in *)SO_EE_OFFENDER(ee);
-    if (off->sin_family == AF_INET) inet_ntop(AF_INET, &off->sin_addr, out->hop, sizeof out->hop);
+    struct sockaddr *off = SO_EE_OFFENDER(ee);
+    if (off->sa_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)off)->sin_addr, out->hop, sizeof out->hop);
+    else if (off->sa_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)off)->sin6_addr, out->hop, sizeof out->hop);
   }
 }
 

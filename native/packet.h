@@ -19,8 +19,13 @@ typedef struct {
   int type;
   int code;
   uint32_t info;
-  char hop[INET_ADDRSTRLEN];
+  char hop[INET6_ADDRSTRLEN];
 } ext_err_t;
+
+/* First destination port of UDP probes (as traceroute): port = base + seq. */
+#define NP_UDP_BASE_PORT 33434
+/* UDP probes in flight at once have distinct ports in [base, base + NP_UDP_SEQS). */
+#define NP_UDP_SEQS 1024
 
 /* RFC 1071 Internet checksum. */
 uint16_t np_checksum(const uint8_t *data, size_t len);
@@ -33,6 +38,16 @@ double np_token_of(const uint8_t *icmp, size_t len);
 
 /* 1 when buf is an echo reply for `ident` (IPv4 header first when raw). */
 int np_parse_reply(const uint8_t *buf, size_t len, int raw, uint16_t ident, reply_t *out);
+
+/* ICMPv6 echo request for an IPv6 packet of `size` bytes (40-byte header); the
+ * kernel fills in the checksum on both ICMPv6 socket types. Returns the ICMPv6 length. */
+size_t np_build_echo6(uint8_t *p, uint16_t ident, uint16_t seq, uint32_t size, uint32_t token);
+
+/* 1 when buf is an ICMPv6 echo reply for `ident` (no IPv6 header on either socket type). */
+int np_parse_reply6(const uint8_t *buf, size_t len, uint16_t ident, reply_t *out);
+
+/* UDP probe payload for an IP packet of `size` bytes behind a `hdr`-byte IP header. */
+size_t np_build_udp(uint8_t *p, uint32_t size, size_t hdr, uint32_t token);
 
 /* Extracts the IP_RECVERR extended error (origin -1 when there is none). */
 void np_parse_ext_err(struct msghdr *msg, ext_err_t *out);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   dnsmasq-base unbound nftables iproute2 iputils-ping tcpdump bind9-dnsutils
   prometheus prometheus-blackbox-exporter prometheus-alertmanager dnsperf chromium
-  python3 make g++
+  python3 make g++ mtr-tiny openssl
 )
 
 missing=()

@@ -21,6 +21,7 @@ import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
 import { startHttpServer } from './http.ts';
+import { PathTracer } from './path-tracer.ts';
 import { ResultStore } from './results.ts';
 import { LocalVerdicts } from './verdicts.ts';
 import { VERSION } from './version.ts';
@@ -42,6 +43,19 @@ interface Scheduled {
 // Frozen per (probe, reason): the lag event fires on every run.
 const eventLabels = interned();
 
+/**
+ * NETPROBE_VANTAGE: where this daemon probes from, `pod` (the pod network) or
+ * `host` (a hostNetwork DaemonSet). Set, it becomes a `vantage` label on every
+ * series and a field of every /api/results entry, so pod-vs-host comparisons
+ * (overlay vs underlay) can be made; unset, no label (read as pod).
+ */
+export function vantageFromEnv(env: NodeJS.ProcessEnv): 'pod' | 'host' | undefined {
+  const v = env.NETPROBE_VANTAGE?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'pod' && v !== 'host') throw new Error(`NETPROBE_VANTAGE: expected "pod" or "host", got "${v}"`);
+  return v;
+}
+
 export class Daemon {
   readonly url: string;
   readonly sourceNode: string;
@@ -56,6 +70,7 @@ export class Daemon {
   readonly #clock: Clock;
   readonly #readFile: (path: string) => string;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #tracer: PathTracer;
   #lastBeat: number;
   #responder: DnsResponder | undefined;
   #config: Config;
@@ -82,6 +97,8 @@ export class Daemon {
     this.#sink = parts.otlp ? new FanoutSink([parts.prometheus, parts.otlp]) : parts.prometheus;
     this.#http = parts.http;
     this.#results = parts.results;
+    this.#tracer = new PathTracer({ sink: this.#sink, log: this.#log, now: () => this.#clock.wallNow() });
+    this.#results.traces = (key) => this.#tracer.latest(key);
     this.url = parts.url;
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
@@ -109,11 +126,14 @@ export class Daemon {
     // here; NODE_OPTIONS refuses V8 flags, and this way every launcher gets it.
     setFlagsFromString('--no-allocation-site-pretenuring');
     const sourceNode = config.sourceNode ?? env.NODE_NAME ?? hostname();
-    const prometheus = new PrometheusSink(new Registry(), sourceNode);
+    const vantage = vantageFromEnv(env);
+    const constant: Record<string, string> = vantage ? { vantage } : {};
+    const prometheus = new PrometheusSink(new Registry(), sourceNode, constant);
     const otlpSettings = otlpSettingsFromEnv(env);
     // The OpenTelemetry SDK is loaded only when an endpoint is set (~20 MB RSS otherwise wasted).
-    const otlp = otlpSettings ? new (await import('../exporters/otlp.ts')).OtlpSink(otlpSettings, sourceNode, VERSION) : undefined;
+    const otlp = otlpSettings ? new (await import('../exporters/otlp.ts')).OtlpSink(otlpSettings, sourceNode, VERSION, constant) : undefined;
     const results = new ResultStore();
+    if (vantage) results.vantage = vantage;
     let daemon: Daemon | undefined;
     const { server, url } = await startHttpServer(config.listen, {
       renderMetrics: () => prometheus.render(),
@@ -192,6 +212,7 @@ export class Daemon {
     this.#scheduled = scheduled;
     this.#results.expect(scheduled.keys());
     this.verdicts.retain(scheduled.keys());
+    this.#tracer.retain(new Set(scheduled.keys()));
     this.#setTargetCounts(scheduled);
     this.#scheduler.reconcile(jobs);
     this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
@@ -232,6 +253,7 @@ export class Daemon {
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
     this.#results.put(key, probe.name, probe.kind, target, success, reason, startedAtMs, (this.#clock.now() - started) / 1000, result);
     this.verdicts.record(key, probe.name, probe.kind, target, options, result, success, reason, startedAtMs);
+    this.#tracer.observe(key, probe.name, probe.kind, target, success, result);
   }
 
   #setTargetCounts(scheduled: Map<string, Scheduled>): void {
@@ -286,6 +308,7 @@ export class Daemon {
     this.#http.closeAllConnections();
     await new Promise<void>((r) => this.#http.close(() => r()));
     await this.#responder?.stop();
+    await this.#tracer.stop();
     for (const def of Object.values(KINDS)) def.release?.();
   }
 }

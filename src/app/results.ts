@@ -10,6 +10,10 @@ export interface StoredResult {
   startedAt: string;
   durationSeconds: number;
   result: unknown;
+  /** The last trace-on-failure of this target (src/app/path-tracer.ts), when one was made. */
+  trace?: unknown;
+  /** pod | host, when NETPROBE_VANTAGE is set. */
+  vantage?: string;
 }
 
 /**
@@ -55,6 +59,9 @@ export interface TargetHistory {
 export class ResultStore {
   readonly #last = new Map<string, Kept>();
   readonly #expected = new Set<string>();
+  /** Looks up the last path trace of a key (set by the daemon). */
+  traces: ((key: string) => unknown) | undefined;
+  vantage: string | undefined;
 
   /** The (probe, target) keys currently scheduled; readiness waits for each. */
   expect(keys: Iterable<string>): void {
@@ -113,17 +120,23 @@ export class ResultStore {
   }
 
   all(): StoredResult[] {
-    return [...this.#last.values()]
-      .map((k) => ({
-        probe: k.probe,
-        kind: k.kind,
-        target: k.target,
-        success: k.success,
-        reason: k.reason,
-        startedAt: new Date(k.startedAtMs).toISOString(),
-        durationSeconds: k.durationSeconds,
-        result: k.result,
-      }))
+    return [...this.#last.entries()]
+      .map(([key, k]) => {
+        const out: StoredResult = {
+          probe: k.probe,
+          kind: k.kind,
+          target: k.target,
+          success: k.success,
+          reason: k.reason,
+          startedAt: new Date(k.startedAtMs).toISOString(),
+          durationSeconds: k.durationSeconds,
+          result: k.result,
+        };
+        if (this.vantage) out.vantage = this.vantage;
+        const trace = this.traces?.(key);
+        if (trace !== undefined) out.trace = trace;
+        return out;
+      })
       .sort((a, b) => a.probe.localeCompare(b.probe) || a.target.id.localeCompare(b.target.id));
   }
 

@@ -7,6 +7,7 @@ import { dnsCommand } from './commands/dns.ts';
 import { mtuCommand } from './commands/mtu.ts';
 import { runCommand } from './commands/run.ts';
 import { tcpCommand } from './commands/tcp.ts';
+import { traceCommand } from './commands/trace.ts';
 import { validateConfigCommand } from './commands/validate-config.ts';
 import { withUsageExit } from './errors.ts';
 
@@ -19,7 +20,8 @@ export function buildProgram(): Command {
     .addCommand(dnsCommand())
     .addCommand(tcpCommand())
     .addCommand(mtuCommand())
-    .addCommand(diagnoseCommand());
+    .addCommand(diagnoseCommand())
+    .addCommand(traceCommand());
   for (const sub of program.commands) sub.version(VERSION, '-V, --version');
   return withUsageExit(program);
 }

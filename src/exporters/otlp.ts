@@ -20,10 +20,10 @@ type OtelInstrument = Counter | Gauge | Histogram;
 export class OtlpSink implements MetricSink {
   readonly #provider: metrics.MeterProvider;
   readonly #instruments = new Map<InstrumentKey, OtelInstrument>();
-  readonly #sourceNode: string;
+  readonly #fixed: Labels;
 
-  constructor(settings: OtlpSettings, sourceNode: string, version: string) {
-    this.#sourceNode = sourceNode;
+  constructor(settings: OtlpSettings, sourceNode: string, version: string, constant: Labels = {}) {
+    this.#fixed = { source_node: sourceNode, ...constant };
     // Headers, timeout and TLS settings still come from the standard env.
     const { url } = settings;
     const exporter =
@@ -57,7 +57,7 @@ export class OtlpSink implements MetricSink {
   }
 
   #attrs(labels: Labels): Attributes {
-    return { source_node: this.#sourceNode, ...labels };
+    return { ...this.#fixed, ...labels };
   }
 
   add(key: InstrumentKey, labels: Labels, value = 1): void {

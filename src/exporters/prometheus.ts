@@ -9,18 +9,19 @@ import { PromMetric } from './prom-series.ts';
 export class PrometheusSink implements MetricSink {
   readonly registry: Registry;
   readonly #metrics = new Map<InstrumentKey, PromMetric>();
-  readonly #sourceNode: string;
+  readonly #fixed: Labels;
 
-  constructor(registry: Registry, sourceNode: string) {
+  /** `constant`: labels on every series after source_node (the vantage, when set). */
+  constructor(registry: Registry, sourceNode: string, constant: Labels = {}) {
     this.registry = registry;
-    this.#sourceNode = sourceNode;
+    this.#fixed = { source_node: sourceNode, ...constant };
     for (const [key, spec] of Object.entries(INSTRUMENTS) as [InstrumentKey, (typeof INSTRUMENTS)[InstrumentKey]][]) {
       const metric = new PromMetric({
         name: spec.name,
         help: spec.help,
         type: spec.type,
-        labelNames: ['source_node', ...spec.labels],
-        fixed: { source_node: sourceNode },
+        labelNames: ['source_node', ...Object.keys(constant), ...spec.labels],
+        fixed: this.#fixed,
         ...('buckets' in spec ? { buckets: spec.buckets } : {}),
       });
       // registerMetric takes prom-client's own classes in its typings; ours
@@ -44,7 +45,7 @@ export class PrometheusSink implements MetricSink {
 
   remove(key: InstrumentKey, match: Labels): Promise<void> {
     // A target owns several series (one per result, qtype, size...): drop each match.
-    this.#metrics.get(key)!.removeMatching({ source_node: this.#sourceNode, ...match });
+    this.#metrics.get(key)!.removeMatching({ ...this.#fixed, ...match });
     return Promise.resolve();
   }
 

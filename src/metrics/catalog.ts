@@ -76,8 +76,16 @@ export const INSTRUMENTS = {
   tcpConnects: {
     name: 'netprobe_tcp_connects_total',
     type: 'counter',
-    help: 'TCP connect attempts, by result (connected, refused, timeout, unreachable, error).',
+    help: 'TCP connect attempts, by result (connected, refused, timeout, unreachable, error; with tls also tls_untrusted, tls_error).',
     labels: [...TCP_LABELS, 'result'],
+  },
+  tlsHandshakeDuration: {
+    name: 'netprobe_tls_handshake_duration_seconds',
+    type: 'histogram',
+    help: 'Time from established to a verified TLS handshake, for tcp probes with `tls` (e.g. the API server Service VIP).',
+    unit: 's',
+    labels: TCP_LABELS,
+    buckets: CONNECT_BUCKETS,
   },
   icmpRtt: {
     name: 'netprobe_icmp_rtt_seconds',
@@ -112,6 +120,25 @@ export const INSTRUMENTS = {
     help: 'Path MTU the configuration expects for this path.',
     unit: 'By',
     labels: PATH_LABELS,
+  },
+  interfaceMtu: {
+    name: 'netprobe_interface_mtu_bytes',
+    type: 'gauge',
+    help: 'MTU of this host\'s interface on the route to the target (main routing table); above netprobe_path_mtu_bytes means the pod sends larger packets than the path carries.',
+    unit: 'By',
+    labels: PATH_LABELS,
+  },
+  pathFirstBadHop: {
+    name: 'netprobe_path_first_bad_hop',
+    type: 'gauge',
+    help: 'TTL of the first bad hop found by the trace made when this target started failing or its MTU ceiling dropped (reason: loss, unreachable, no_reply_beyond, mtu, blackhole); absent when the last trace found the path clean.',
+    labels: [...PATH_LABELS, 'reason'],
+  },
+  pathTraces: {
+    name: 'netprobe_path_traces_total',
+    type: 'counter',
+    help: 'Traces on failure, by trigger (failing, ceiling_drop) and result (done, error, rate_limited, busy).',
+    labels: ['probe', 'trigger', 'result'],
   },
   pathMtuBlackhole: {
     name: 'netprobe_path_mtu_blackhole',

@@ -35,6 +35,8 @@ export const icmpRecorder: KindRecorder<IcmpTarget, IcmpOptions, IcmpResult> = {
       for (const rtt of s.rttSeconds) sink.observe('icmpRtt', labels, rtt);
     }
     if (options.expectedMtu !== null) sink.set('pathMtuExpected', path, options.expectedMtu);
+    // A route that vanished leaves the last known value: the interface did not change MTU.
+    if (result.interfaceMtu !== null) sink.set('interfaceMtu', path, result.interfaceMtu);
     let set = gaugesSet.get(sink);
     if (!set) gaugesSet.set(sink, (set = new WeakSet()));
     if (result.ceilingBytes !== null) {
@@ -57,6 +59,7 @@ export const icmpRecorder: KindRecorder<IcmpTarget, IcmpOptions, IcmpResult> = {
       { key: 'pathMtu', match },
       { key: 'pathMtuExpected', match },
       { key: 'pathMtuBlackhole', match },
+      { key: 'interfaceMtu', match },
     ];
   },
 };

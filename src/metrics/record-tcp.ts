@@ -1,4 +1,4 @@
-import { TCP_OUTCOMES, type TcpOptions, type TcpResult, type TcpTarget } from '../probes/tcp/types.ts';
+import { TCP_OUTCOMES, TLS_OUTCOMES, type TcpOptions, type TcpResult, type TcpTarget } from '../probes/tcp/types.ts';
 import type { Labels, MetricSink } from './catalog.ts';
 import { fixedLabels, perTarget } from './labels.ts';
 import type { KindRecorder } from './recorder.ts';
@@ -22,7 +22,7 @@ const initialized = new WeakMap<MetricSink, WeakSet<TcpTarget>>();
 
 /** Turns one paping run into instrument updates: one count per connect, one observation per success. */
 export const tcpRecorder: KindRecorder<TcpTarget, TcpOptions, TcpResult> = {
-  record(sink, probe, target, _options, result) {
+  record(sink, probe, target, options, result) {
     const { base, byResult } = labelsOf(probe, target);
     let seen = initialized.get(sink);
     if (!seen) initialized.set(sink, (seen = new WeakSet()));
@@ -32,12 +32,14 @@ export const tcpRecorder: KindRecorder<TcpTarget, TcpOptions, TcpResult> = {
       // rate(...{result="timeout"}) is 0 rather than absent on a healthy
       // target; later runs touch only the results that happened (cheaper at
       // a thousand targets a second).
-      for (const outcome of TCP_OUTCOMES) counts[outcome] = 0;
+      // TLS results exist only for probes that do a handshake.
+      for (const outcome of TCP_OUTCOMES) if (options.tls || !TLS_OUTCOMES.includes(outcome)) counts[outcome] = 0;
       seen.add(target);
     }
     for (const connect of result.connects) {
       counts[connect.outcome] = (counts[connect.outcome] ?? 0) + 1;
       if (connect.outcome === 'connected') sink.observe('tcpConnectDuration', base, connect.seconds);
+      if (connect.tlsSeconds !== undefined) sink.observe('tlsHandshakeDuration', base, connect.tlsSeconds);
     }
     for (const outcome in counts) sink.add('tcpConnects', byResult[outcome] ?? { ...base, result: outcome }, counts[outcome]);
   },
@@ -46,6 +48,7 @@ export const tcpRecorder: KindRecorder<TcpTarget, TcpOptions, TcpResult> = {
     return [
       { key: 'tcpConnectDuration', match },
       { key: 'tcpConnects', match },
+      { key: 'tlsHandshakeDuration', match },
     ];
   },
 };

@@ -15,15 +15,29 @@ export interface IcmpEngineOptions {
   mode?: 'auto' | IcmpSocketMode;
   /** Create the socket inside this network namespace (e.g. /run/netns/NAME); needs CAP_SYS_ADMIN. */
   netns?: string;
+  /** IPv4 (ICMP) or IPv6 (ICMPv6); one engine serves one family. Default 4. */
+  family?: 4 | 6;
+  /**
+   * icmp: echo requests. udp: UDP datagrams to port 33434 + seq, as traceroute
+   * sends them for paths that filter echo (no privilege needed); the
+   * destination answers "port unreachable".
+   */
+  protocol?: 'icmp' | 'udp';
+}
+
+/** Per-request options. */
+export interface EchoSendOptions {
+  /** IP TTL / IPv6 hop limit of this request (1-255); default: the system's. */
+  ttl?: number;
 }
 
 /** What became of one echo request. Sizes are IP packet sizes (headers included). */
 export type EchoOutcome =
   | { kind: 'reply'; rttMs: number; bytes: number }
-  /** A hop could not forward it with DF set; `mtu` is the next-hop MTU it reported. */
-  | { kind: 'frag_needed'; hop: string; mtu: number }
-  /** Another ICMP error (unreachable, time exceeded...) from `hop`. */
-  | { kind: 'unreachable'; hop: string; icmpType: number; icmpCode: number }
+  /** A hop could not forward it with DF set; `mtu` is the next-hop MTU it reported (IPv6: Packet Too Big). */
+  | { kind: 'frag_needed'; hop: string; mtu: number; rttMs?: number }
+  /** Another ICMP error (unreachable, time exceeded...) from `hop`; types are ICMPv6 ones on an IPv6 engine. */
+  | { kind: 'unreachable'; hop: string; icmpType: number; icmpCode: number; rttMs?: number }
   /** The local kernel refused: larger than the outgoing interface MTU (`localMtu`, when known). */
   | { kind: 'local_too_big'; localMtu: number | null }
   | { kind: 'send_error'; code: string }
@@ -33,10 +47,15 @@ export type EchoOutcome =
 /** The seam the prober talks to; tests hand in fakes. */
 export interface IcmpPinger {
   readonly mode: IcmpSocketMode;
-  echo(addr: string, sizeBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<EchoOutcome>;
+  echo(addr: string, sizeBytes: number, timeoutMs: number, signal?: AbortSignal, options?: EchoSendOptions): Promise<EchoOutcome>;
 }
 
 export const MIN_PACKET = 28;
+/** Smallest IPv6 packet the engine sends: 40-byte IPv6 header + 8-byte ICMPv6/UDP header. */
+export const MIN_PACKET6 = 48;
+/** UDP probes go to port UDP_BASE_PORT + seq, seq below UDP_SEQS (native/packet.h). */
+export const UDP_BASE_PORT = 33434;
+const UDP_SEQS = 1024;
 export const MAX_PACKET = 65535;
 
 interface NativeEvent {
@@ -52,18 +71,18 @@ interface NativeEvent {
   hop?: string;
 }
 
-type SendResult = { time: number } | { errno: number; code: string; mtu: number; events: NativeEvent[] };
+type SendResult = { time: number; events?: NativeEvent[] } | { errno: number; code: string; mtu: number; events: NativeEvent[] };
 
 interface NativeEngine {
   readonly mode: IcmpSocketMode;
   readonly ident: number;
-  send(addr: string, seq: number, size: number, token: number): SendResult;
+  send(addr: string, seq: number, size: number, token: number, ttl?: number): SendResult;
   now(): number;
   close(): void;
 }
 
 type NativeEngineCtor = new (
-  options: { mode: string; ident: number; netns?: string },
+  options: { mode: string; ident: number; netns?: string; family?: number; protocol?: string },
   onEvents: (events: NativeEvent[]) => void,
 ) => NativeEngine;
 
@@ -106,7 +125,10 @@ export class IcmpEngine implements IcmpPinger {
   readonly mode: IcmpSocketMode;
   /** ICMP identifier on the wire (for a datagram socket, chosen by the kernel). */
   readonly ident: number;
+  readonly family: 4 | 6;
+  readonly protocol: 'icmp' | 'udp';
   readonly #native: NativeEngine;
+  readonly #seqSpace: number;
   readonly #pending = new Map<number, Pending>();
   #nextSeq = Math.floor(Math.random() * 65536);
   #closed = false;
@@ -120,7 +142,16 @@ export class IcmpEngine implements IcmpPinger {
       ident = 1 + Math.floor(Math.random() * 65535);
       if (!identsInUse.has(ident)) break;
     }
-    const native: { mode: string; ident: number; netns?: string } = { mode: options.mode ?? 'auto', ident };
+    this.family = options.family ?? 4;
+    this.protocol = options.protocol ?? 'icmp';
+    this.#seqSpace = this.protocol === 'udp' ? UDP_SEQS : 65536;
+    this.#nextSeq %= this.#seqSpace;
+    const native: { mode: string; ident: number; netns?: string; family: number; protocol: string } = {
+      mode: options.mode ?? 'auto',
+      ident,
+      family: this.family,
+      protocol: this.protocol,
+    };
     if (options.netns !== undefined) native.netns = options.netns;
     this.#native = new Engine(native, (events) => this.#onEvents(events));
     this.mode = this.#native.mode;
@@ -133,20 +164,28 @@ export class IcmpEngine implements IcmpPinger {
     return this.#pending.size;
   }
 
-  echo(addr: string, sizeBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<EchoOutcome> {
+  echo(addr: string, sizeBytes: number, timeoutMs: number, signal?: AbortSignal, options?: EchoSendOptions): Promise<EchoOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'send_error', code: 'ECLOSED' });
-    if (!Number.isInteger(sizeBytes) || sizeBytes < MIN_PACKET || sizeBytes > MAX_PACKET) {
-      throw new RangeError(`ICMP size must be an integer IP packet size from ${MIN_PACKET} to ${MAX_PACKET}, got ${sizeBytes}`);
+    const min = this.family === 6 ? MIN_PACKET6 : MIN_PACKET;
+    if (!Number.isInteger(sizeBytes) || sizeBytes < min || sizeBytes > MAX_PACKET) {
+      throw new RangeError(`ICMP size must be an integer IP packet size from ${min} to ${MAX_PACKET}, got ${sizeBytes}`);
     }
+    const ttl = options?.ttl ?? 0;
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw new RangeError(`ttl must be an integer from 1 to 255, got ${ttl}`);
     if (signal?.aborted) return Promise.resolve({ kind: 'aborted' });
     const seq = this.#allocSeq();
     if (seq === undefined) return Promise.resolve({ kind: 'send_error', code: 'EBUSY' });
     const token = Math.floor(Math.random() * 0x1_0000_0000);
-    const sent = this.#native.send(addr, seq, sizeBytes, token);
+    const sent = this.#native.send(addr, seq, sizeBytes, token, ttl);
     if (!('time' in sent)) {
       if (sent.events.length > 0) queueMicrotask(() => this.#onEvents(sent.events));
       if (sent.code === 'EMSGSIZE') return Promise.resolve({ kind: 'local_too_big', localMtu: sent.mtu > 0 ? sent.mtu : null });
       return Promise.resolve({ kind: 'send_error', code: sent.code });
+    }
+    // Errors of earlier requests drained so this one could go out (see engine_send).
+    if (sent.events !== undefined) {
+      const early = sent.events;
+      queueMicrotask(() => this.#onEvents(early));
     }
     return new Promise<EchoOutcome>((resolve) => {
       const onAbort = () => entry.settle({ kind: 'aborted' });
@@ -179,9 +218,9 @@ export class IcmpEngine implements IcmpPinger {
   }
 
   #allocSeq(): number | undefined {
-    for (let i = 0; i < 65536; i++) {
+    for (let i = 0; i < this.#seqSpace; i++) {
       const seq = this.#nextSeq;
-      this.#nextSeq = (this.#nextSeq + 1) & 0xffff;
+      this.#nextSeq = (this.#nextSeq + 1) % this.#seqSpace;
       if (!this.#pending.has(seq)) return seq;
     }
     return undefined;
@@ -190,19 +229,21 @@ export class IcmpEngine implements IcmpPinger {
   #onEvents(events: NativeEvent[]): void {
     for (const ev of events) {
       const entry = this.#pending.get(ev.seq);
-      // The token is only on the wire when the payload has room for it (size >= 32).
-      const tokenOk = ev.token < 0 || entry === undefined || entry.size < 32 || ev.token === entry.token;
+      // The token is only on the wire when the payload has room for it (size >= 32;
+      // a UDP probe's payload starts with it).
+      const tokenOk = ev.token < 0 || entry === undefined || (this.protocol === 'icmp' && entry.size < 32) || ev.token === entry.token;
       if (!entry || entry.addr !== ev.addr || !tokenOk) {
         this.strays++;
         continue;
       }
       if (ev.type === 'reply') {
         entry.settle({ kind: 'reply', rttMs: Math.max(0, ev.time - entry.sentAt), bytes: ev.bytes ?? entry.size });
-      } else if (ev.icmpType === 3 && ev.icmpCode === 4) {
+      } else if (this.family === 6 ? ev.icmpType === 2 : ev.icmpType === 3 && ev.icmpCode === 4) {
         // mtu 0: a pre-RFC 1191 router that does not say which size would pass.
-        entry.settle({ kind: 'frag_needed', hop: ev.hop ?? '', mtu: ev.mtu! });
+        entry.settle({ kind: 'frag_needed', hop: ev.hop ?? '', mtu: ev.mtu!, rttMs: Math.max(0, ev.time - entry.sentAt) });
       } else {
-        entry.settle({ kind: 'unreachable', hop: ev.hop ?? '', icmpType: ev.icmpType ?? -1, icmpCode: ev.icmpCode ?? -1 });
+        const rttMs = Math.max(0, ev.time - entry.sentAt);
+        entry.settle({ kind: 'unreachable', hop: ev.hop ?? '', icmpType: ev.icmpType ?? -1, icmpCode: ev.icmpCode ?? -1, rttMs });
       }
     }
   }

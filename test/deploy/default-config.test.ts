@@ -57,7 +57,7 @@ describe('the default config', () => {
   it('after discovery fills the refs, parses whole with the daemon schema (resolveDiscoveryRefs)', () => {
     const vip = { id: '198.19.0.10:53', label: '198.19.0.10:53', kind: 'service_vip' as const, node: '', server: { host: '198.19.0.10', port: 53 } };
     const peer = { id: '198.18.0.3', label: '198.18.0.3', kind: 'peer' as const, node: 'n3', ip: '198.18.0.3', pod: 'p', ready: true };
-    const { config: resolved, skipped } = resolveDiscoveryRefs(config as Record<string, unknown>, { dnsService: [vip], dnsEndpoints: [{ ...vip, kind: 'endpoint' }], peers: [peer] });
+    const { config: resolved, skipped } = resolveDiscoveryRefs(config as Record<string, unknown>, { dnsService: [vip], dnsEndpoints: [{ ...vip, kind: 'endpoint' }], peers: [peer], apiService: [{ host: '198.19.0.1', port: 443 }] });
     expect(skipped).toEqual([]);
     const parsed = configSchema.safeParse(resolved);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);

@@ -42,7 +42,7 @@ describe('netprobe mtu: bad flags', () => {
   it('a host that is not a host name is a usage error', () => {
     const r = netprobe('mtu', 'not a host');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/HOST: expected an IPv4 address or host name/);
+    expect(r.stderr).toMatch(/HOST: expected an IPv4 or IPv6 address or a host name/);
   });
 });
 

@@ -32,7 +32,8 @@ describe('icmp config schema', () => {
     [{ targets: ['198.18.0.2'], sizes: [] }, 'sizes: nothing to probe: give at least one size, or a search'],
     [{ targets: ['198.18.0.2'], search: { min: 2000, max: 1000 } }, 'search.min: search.min (2000) is above search.max (1000)'],
     [{ targets: ['198.18.0.2', '198.18.0.2'] }, 'targets.1: duplicate target "198.18.0.2"'],
-    [{ targets: ['not a host'] }, 'targets.0: expected an IPv4 address or host name, got "not a host"'],
+    [{ targets: ['not a host'] }, 'targets.0: expected an IPv4 or IPv6 address or a host name, got "not a host"'],
+    [{ targets: ['2001:db8::1'], sizes: [40] }, 'sizes.0: must be at least 48 for IPv6 targets (IPv6 + ICMPv6 headers), got 40'],
     [{ targets: [{ host: '198.18.0.2', node: 'Bad_Node' }] }, 'targets.0: must be a Kubernetes node name (lowercase a-z, 0-9, "-", "."), got "Bad_Node"'],
     [{ targets: ['198.18.0.2'], timeout: '0s' }, 'timeout: must be greater than zero'],
   ])('%j -> %s', (probe, message) => {

@@ -32,6 +32,8 @@ function result(over: Partial<IcmpResult>): IcmpResult {
     fragNeeded: [{ hop: '198.18.1.2', mtu: 1400 }],
     localMtu: 1500,
     probesSent: 12,
+    interfaceName: 'eth0',
+    interfaceMtu: 1500,
     searched: true,
     sizes: [stats(84, { sent: 3, replies: 3, rttSeconds: [0.001, 0.002, 0.003] }), stats(1500, { sent: 3, fragNeeded: 3 })],
     searchSizes: [stats(1344, { sent: 2, replies: 1, abandoned: 1, rttSeconds: [0.001] }), stats(1400, { sent: 2, replies: 2, rttSeconds: [0.001, 0.001] })],
@@ -56,6 +58,8 @@ describe('icmpRecorder', () => {
     expect(text).toContain(`netprobe_path_mtu_bytes{${base}} 1400\n`);
     expect(text).toContain(`netprobe_path_mtu_expected_bytes{${base}} 1500\n`);
     expect(text).toContain(`netprobe_path_mtu_blackhole{${base}} 0\n`);
+    // The pod's own interface (1500) above the measured ceiling (1400): F4 evidence.
+    expect(text).toContain(`netprobe_interface_mtu_bytes{${base}} 1500\n`);
     // Search candidates never become `size` label values.
     expect(text).not.toContain('size="1344"');
     expect(text).not.toContain('size="1400"');
@@ -90,5 +94,13 @@ describe('icmpRecorder', () => {
     const text = await sink.render();
     expect(text).not.toContain('target="198.18.2.2"');
     expect(text).toContain('target="198.18.3.3"');
+  });
+});
+
+describe('icmpRecorder interface MTU', () => {
+  it('is not exported when the route is unknown', async () => {
+    const sink = new PrometheusSink(new Registry(), 'node-a');
+    icmpRecorder.record(sink, 'mtu', target, options, result({ interfaceName: null, interfaceMtu: null }));
+    expect(await sink.render()).not.toContain('netprobe_interface_mtu_bytes{');
   });
 });

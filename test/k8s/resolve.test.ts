@@ -27,6 +27,7 @@ const snap: DiscoverySnapshot = {
     { id: '198.18.2.10', label: '198.18.2.10', kind: 'peer', node: 'n2', ip: '198.18.2.10', pod: 'p2', ready: true },
     { id: '198.18.3.10', label: '198.18.3.10', kind: 'peer', node: 'n3', ip: '198.18.3.10', pod: 'p3', ready: false },
   ],
+  apiService: [{ host: '198.19.0.1', port: 443 }],
 };
 
 type Probe = Record<string, any>;
@@ -51,13 +52,14 @@ describe('resolveDiscoveryRefs', () => {
       { host: '198.18.2.10', node: 'n2' },
       { host: '198.18.3.10', node: 'n3' },
     ]);
+    expect(p.get('apiserver-vip')).toMatchObject({ targets: ['198.19.0.1:443'], targetKind: 'service_vip' });
     // The input is not modified: every reload starts from the file as written.
     expect((defaultConfig.probes as Probe[])[0]!.servers).toEqual(['kubernetes:dns-service']);
   });
 
   it('leaves out probes whose refs found nothing yet, keeps static entries next to refs', () => {
     const { config, skipped } = resolveDiscoveryRefs(defaultConfig, EMPTY_SNAPSHOT);
-    expect(skipped).toEqual(['dns-vip-udp', 'dns-vip-udp-reopen', 'dns-vip-tcp', 'dns-endpoints', 'peers-tcp', 'peers-mtu']);
+    expect(skipped).toEqual(['dns-vip-udp', 'dns-vip-udp-reopen', 'dns-vip-tcp', 'dns-endpoints', 'peers-tcp', 'peers-mtu', 'apiserver-vip']);
     expect(configSchema.parse(config).probes.map((p) => p.name)).toEqual(['dns-resolver']);
     const mixed = resolveDiscoveryRefs({ probes: [{ name: 't', kind: 'tcp', targets: ['127.0.0.1:22', 'kubernetes:peers:9810'], targetKind: 'static' }] }, EMPTY_SNAPSHOT);
     expect(byName(mixed.config).get('t')!.targets).toEqual(['127.0.0.1:22']);

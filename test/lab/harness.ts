@@ -51,6 +51,7 @@ export {
   type TunnelLabOptions,
   type TunnelType,
 } from './harness/paths.ts';
+export { buildHopLab, setMiddleHopFault, clearMiddleHopFault, type HopLab } from './harness/hops.ts';
 export { runNetprobe, netprobeArgv, startNetprobeDaemon, NODE_BIN, REPO_ROOT, type NetprobeDaemon } from './harness/netprobe.ts';
 export { joinNode, healJoinedNode, type JoinedNode, type JoinNodeOptions } from './harness/second-node.ts';
 export { scrape, pollMetrics, parsePrometheusText, seriesOf, sumOf, httpGet, type Sample, type PollResult, type PollOptions } from './harness/scrape.ts';

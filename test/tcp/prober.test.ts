@@ -109,7 +109,7 @@ describe('runTcp on loopback', () => {
 });
 
 describe('tcpVerdict', () => {
-  const base = { count: 4, connected: 0, refused: 0, timeout: 0, unreachable: 0, error: 0, connectSeconds: [], lossRatio: 0, connects: [], aborted: false, durationSeconds: 0 };
+  const base = { count: 4, connected: 0, refused: 0, timeout: 0, unreachable: 0, error: 0, tls_untrusted: 0, tls_error: 0, connectSeconds: [], lossRatio: 0, connects: [], aborted: false, durationSeconds: 0 };
   it.each([
     [{ connected: 4 }, true, 'connected'],
     [{ connected: 2, timeout: 2 }, false, 'timeout'],

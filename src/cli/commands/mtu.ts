@@ -1,8 +1,9 @@
 // `netprobe mtu HOST`: the run-once path of the icmp probe's MTU search (or
 // its size walk with --sizes), with progress lines while it narrows and a
 // summary: ceiling, who sent "fragmentation needed" with which MTU, black hole.
+import { isIPv6 } from 'node:net';
 import { Command } from 'commander';
-import { MAX_PACKET, MIN_PACKET } from '../../native/icmp.ts';
+import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
 import { icmpTarget } from '../../probes/icmp/config.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
 import { runIcmp } from '../../probes/icmp/run.ts';
@@ -31,7 +32,7 @@ export function mtuCommand(): Command {
     .description(
       'find the largest IP packet that reaches HOST with Don\'t Fragment set (path MTU ceiling): binary search between --min and --max, or walk --sizes',
     )
-    .argument('<host>', 'IPv4 address or name')
+    .argument('<host>', 'IPv4 or IPv6 address, or a name (resolved to IPv4)')
     .option('--min <bytes>', 'smallest IP packet size to search (headers included)', '68')
     .option('--max <bytes>', 'largest IP packet size to search', '9000')
     .option('--sizes <list>', 'walk these sizes instead of searching, e.g. 1400,1450,1500')
@@ -47,7 +48,7 @@ export function mtuCommand(): Command {
         const { target, options } = parseMtuArgs(host, flags);
         const progressOut = flags.json ? process.stderr : process.stdout;
         try {
-          options.engine = sharedIcmpEngine(options.socket);
+          options.engine = sharedIcmpEngine(options.socket, isIPv6(target.host) ? 6 : 4);
         } catch (error) {
           process.stderr.write(`netprobe mtu: ${(error as Error).message}\n`);
           return EXIT_USAGE;
@@ -87,10 +88,11 @@ function wholeNumber(flag: string, text: string, lo: number, hi: number): number
 
 /** Validates the argument and flags; every problem names the flag and the value given. */
 export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarget; options: IcmpOptions } {
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host.trim())) throw new UsageError(`HOST: expected an IPv4 address or host name, got "${host}"`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host.trim()) && !isIPv6(host.trim())) throw new UsageError(`HOST: expected an IPv4 or IPv6 address or a host name, got "${host}"`);
   const min = packetSize('--min', flags.min);
   const max = packetSize('--max', flags.max);
   if (min > max) throw new UsageError(`--min: ${min} is above --max ${max}`);
+  if (isIPv6(host.trim()) && min < MIN_PACKET6) throw new UsageError(`--min: IPv6 packets are at least ${MIN_PACKET6} bytes (IPv6 + ICMPv6 headers), got ${min}`);
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout: expected a duration greater than zero such as "1s" or "300ms", got "${flags.timeout}"`);
   const count = wholeNumber('--count', flags.count, 1, 100);
@@ -103,6 +105,7 @@ export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarge
     const parts = flags.sizes.split(',').map((s) => s.trim());
     if (parts.length === 0 || parts.some((s) => s === '')) throw new UsageError(`--sizes: expected a comma-separated list such as 1400,1500, got "${flags.sizes}"`);
     sizes = [...new Set(parts.map((s) => packetSize('--sizes', s)))].sort((a, b) => a - b);
+    if (isIPv6(host.trim()) && sizes[0]! < MIN_PACKET6) throw new UsageError(`--sizes: IPv6 packets are at least ${MIN_PACKET6} bytes, got ${sizes[0]}`);
   }
   const options: IcmpOptions = {
     sizes,
@@ -146,6 +149,10 @@ export function formatMtuSummary(r: IcmpResult): string {
   }
   for (const f of r.fragNeeded) lines.push(`  frag-needed: ${f.hop || '?'} reports mtu ${f.mtu || 'unknown'}`);
   if (r.localMtu !== null) lines.push(`  local interface mtu: ${r.localMtu}`);
+  if (r.interfaceMtu !== null) {
+    const above = r.ceilingBytes !== null && r.interfaceMtu > r.ceilingBytes ? ' (ABOVE the path ceiling: large packets from this host will not pass)' : '';
+    lines.push(`  route leaves by ${r.interfaceName}, mtu ${r.interfaceMtu}${above}`);
+  }
   lines.push(`  black hole: ${r.blackhole ? `yes (sizes from ${r.firstFailingBytes} bytes vanish without frag-needed)` : 'no'}`);
   if (r.expectedBytes !== null) lines.push(`  expected: ${r.expectedBytes}${r.ceilingBytes !== null && r.ceilingBytes < r.expectedBytes ? ' (ceiling is BELOW it)' : ''}`);
   lines.push(`  probes sent: ${r.probesSent}, elapsed ${formatDuration(r.durationSeconds * 1000)}, ${r.socket ?? '?'} socket, result ${r.reason}`);
@@ -164,6 +171,8 @@ export function mtuJson(target: IcmpTarget, r: IcmpResult) {
     blackhole: r.blackhole,
     frag_needed: r.fragNeeded.map((f) => ({ hop: f.hop, mtu: f.mtu })),
     local_mtu: r.localMtu,
+    interface: r.interfaceName,
+    interface_mtu_bytes: r.interfaceMtu,
     probes_sent: r.probesSent,
     searched: r.searched,
     elapsed_seconds: r.durationSeconds,

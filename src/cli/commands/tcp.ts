@@ -1,5 +1,6 @@
 // `netprobe tcp HOST:PORT`: the run-once path of the tcp probe, printing like
 // paping (one line per connect, then statistics) or one JSON object.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parseHostPort } from '../../config/common.ts';
 import { tcpTarget } from '../../probes/tcp/config.ts';
@@ -16,6 +17,8 @@ interface TcpFlags {
   count: string;
   interval: string;
   timeout: string;
+  tlsCa?: string;
+  tlsName?: string;
   json?: boolean;
 }
 
@@ -26,6 +29,8 @@ export function tcpCommand(): Command {
     .option('-c, --count <n>', `connects to make (1-${MAX_COUNT})`, '3')
     .option('--interval <duration>', 'time between connect starts, e.g. 1s, 200ms, 0s', '1s')
     .option('--timeout <duration>', 'give up on one connect after this long', '2s')
+    .option('--tls-ca <file>', 'after each connect, a TLS handshake verified against this CA bundle (PEM)')
+    .option('--tls-name <name>', 'name the certificate must be valid for (default: HOST, as an IP SAN or DNS name)')
     .option('--json', 'print one JSON object instead of paping-style lines')
     .action(
       action('tcp', async (text: string, flags: TcpFlags) => {
@@ -64,7 +69,19 @@ export function parseTcpArgs(text: string, flags: TcpFlags): { target: TcpTarget
   if (timeoutMs === undefined || timeoutMs <= 0) {
     throw new UsageError(`--timeout: expected a duration greater than zero such as "2s" or "500ms", got "${flags.timeout}"`);
   }
-  return { target: tcpTarget(address.host, address.port, 'cli'), options: { count, intervalMs, timeoutMs } };
+  const options: TcpOptions = { count, intervalMs, timeoutMs };
+  if (flags.tlsName !== undefined && flags.tlsCa === undefined) throw new UsageError('--tls-name: needs --tls-ca');
+  if (flags.tlsCa !== undefined) {
+    let ca: string;
+    try {
+      ca = readFileSync(flags.tlsCa, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--tls-ca: cannot read "${flags.tlsCa}": ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca: "${flags.tlsCa}" holds no PEM certificate`);
+    options.tls = { caFile: flags.tlsCa, ca, serverName: flags.tlsName ?? null };
+  }
+  return { target: tcpTarget(address.host, address.port, 'cli'), options };
 }
 
 const VERB: Record<TcpConnectResult['outcome'], string> = {
@@ -73,6 +90,8 @@ const VERB: Record<TcpConnectResult['outcome'], string> = {
   timeout: 'Connection timed out to',
   unreachable: 'Unreachable',
   error: 'Connection error to',
+  tls_untrusted: 'TLS certificate not trusted from',
+  tls_error: 'TLS handshake failed with',
 };
 
 function ms(seconds: number): string {
@@ -82,7 +101,8 @@ function ms(seconds: number): string {
 /** "Connected to 127.0.0.1: time=0.31ms protocol=TCP port=8080", as paping prints it. */
 export function formatConnect(target: TcpTarget, c: TcpConnectResult): string {
   const errno = c.detail && c.outcome !== 'refused' && c.outcome !== 'timeout' ? ` (${c.detail})` : '';
-  return `${VERB[c.outcome]} ${c.address || target.host}: time=${ms(c.seconds)} protocol=TCP port=${target.port}${errno}`;
+  const handshake = c.tlsSeconds !== undefined ? ` tls=${ms(c.tlsSeconds)}` : '';
+  return `${VERB[c.outcome]} ${c.address || target.host}: time=${ms(c.seconds)}${handshake} protocol=TCP port=${target.port}${errno}`;
 }
 
 export function formatSummary(result: TcpResult): string {
@@ -93,7 +113,8 @@ export function formatSummary(result: TcpResult): string {
     `\tAttempted = ${result.count}, Connected = ${result.connected}, Failed = ${failed} (${(result.lossRatio * 100).toFixed(2)}%)`,
   ];
   if (failed > 0) {
-    lines.push(`\tRefused = ${result.refused}, Timed out = ${result.timeout}, Unreachable = ${result.unreachable}, Errors = ${result.error}`);
+    const tlsCounts = result.tls_untrusted + result.tls_error > 0 ? `, TLS untrusted = ${result.tls_untrusted}, TLS failed = ${result.tls_error}` : '';
+    lines.push(`\tRefused = ${result.refused}, Timed out = ${result.timeout}, Unreachable = ${result.unreachable}, Errors = ${result.error}${tlsCounts}`);
   }
   const times = summarize(result.connectSeconds);
   if (times) {
@@ -116,6 +137,8 @@ export function tcpJson(target: TcpTarget, result: TcpResult) {
     timeout: result.timeout,
     unreachable: result.unreachable,
     error: result.error,
+    tls_untrusted: result.tls_untrusted,
+    tls_error: result.tls_error,
     loss_ratio: result.lossRatio,
     aborted: result.aborted,
     connect_seconds: {
@@ -131,6 +154,7 @@ export function tcpJson(target: TcpTarget, result: TcpResult) {
       seconds: c.seconds,
       address: c.address,
       ...(c.detail ? { errno: c.detail } : {}),
+      ...(c.tlsSeconds !== undefined ? { tls_seconds: c.tlsSeconds } : {}),
     })),
   };
 }

@@ -1,8 +1,9 @@
 // Config schema of `kind: icmp` probes (echo at sizes and/or the path-MTU
 // search) and its expansion into targets and options. Defaults live here.
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { baseProbeShape, duration, positiveDuration } from '../../config/common.ts';
-import { MAX_PACKET, MIN_PACKET } from '../../native/icmp.ts';
+import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
 import type { IcmpOptions, IcmpTarget } from './types.ts';
 
 const NODE_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -19,8 +20,8 @@ const targetEntry = z
   .union([z.string(), z.strictObject({ host: z.string(), node: z.string().optional() })])
   .transform((entry, ctx) => {
     const { host, node } = typeof entry === 'string' ? { host: entry.trim(), node: undefined } : { host: entry.host.trim(), node: entry.node };
-    if (!HOST_RE.test(host)) {
-      ctx.addIssue({ code: 'custom', message: `expected an IPv4 address or host name, got "${host}"` });
+    if (!HOST_RE.test(host) && !isIPv6(host)) {
+      ctx.addIssue({ code: 'custom', message: `expected an IPv4 or IPv6 address or a host name, got "${host}"` });
       return z.NEVER;
     }
     if (node !== undefined && !NODE_RE.test(node)) {
@@ -43,7 +44,7 @@ export const icmpProbeSchema = z
   .strictObject({
     ...baseProbeShape,
     kind: z.literal('icmp'),
-    /** IPv4 addresses or names, or { host, node } objects. */
+    /** IPv4 or IPv6 addresses or names (resolved to IPv4), or { host, node } objects. */
     targets: z.array(targetEntry).min(1, 'at least one target is required'),
     /** IP packet sizes echoed `count` times each with DF set; [] for the search alone. */
     sizes: z.array(packetSize).default([84]),
@@ -67,6 +68,15 @@ export const icmpProbeSchema = z
     }
     if (probe.search && probe.search.min > probe.search.max) {
       ctx.addIssue({ code: 'custom', path: ['search', 'min'], message: `search.min (${probe.search.min}) is above search.max (${probe.search.max})` });
+    }
+    // An IPv6 packet has a 40-byte header: sizes below 48 cannot be sent to IPv6 targets.
+    if (probe.targets.some((t) => isIPv6(t.host))) {
+      probe.sizes.forEach((size, i) => {
+        if (size < MIN_PACKET6) ctx.addIssue({ code: 'custom', path: ['sizes', i], message: `must be at least ${MIN_PACKET6} for IPv6 targets (IPv6 + ICMPv6 headers), got ${size}` });
+      });
+      if (probe.search && probe.search.min < MIN_PACKET6) {
+        ctx.addIssue({ code: 'custom', path: ['search', 'min'], message: `must be at least ${MIN_PACKET6} for IPv6 targets, got ${probe.search.min}` });
+      }
     }
     const seen = new Set<string>();
     probe.targets.forEach((t, i) => {

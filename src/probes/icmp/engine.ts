@@ -1,4 +1,4 @@
-// The process-wide ICMP engines, one per socket mode, opened on first use.
+// The process-wide ICMP engines, one per socket mode and address family, opened on first use.
 // One socket serves every ICMP probe and target of the process (requests are
 // matched by sequence number), which is what keeps 1,000 targets cheap; so
 // this is deliberately shared state rather than one socket per run.
@@ -6,12 +6,13 @@ import { openIcmpEngine, type IcmpEngine, type IcmpSocketMode } from '../../nati
 
 const engines = new Map<string, IcmpEngine>();
 
-/** The shared engine for `mode`; throws a setup error naming the missing privilege. */
-export function sharedIcmpEngine(mode: 'auto' | IcmpSocketMode = 'auto'): IcmpEngine {
-  let engine = engines.get(mode);
+/** The shared engine for `mode` and address family; throws a setup error naming the missing privilege. */
+export function sharedIcmpEngine(mode: 'auto' | IcmpSocketMode = 'auto', family: 4 | 6 = 4): IcmpEngine {
+  const key = `${mode}/${family}`;
+  let engine = engines.get(key);
   if (!engine) {
-    engine = openIcmpEngine({ mode });
-    engines.set(mode, engine);
+    engine = openIcmpEngine({ mode, family });
+    engines.set(key, engine);
   }
   return engine;
 }

@@ -2,11 +2,12 @@
 // on one shared socket, summed up into an IcmpResult. Never throws for
 // network trouble: failures are results with a bounded reason.
 import { lookup } from 'node:dns/promises';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { IcmpPinger } from '../../native/icmp.ts';
 import type { ProbeContext } from '../types.ts';
 import { echoSizes } from './echo.ts';
 import { sharedIcmpEngine } from './engine.ts';
+import { interfaceMtuFor } from './route-mtu.ts';
 import { searchCeiling, type SearchOutcome, type SearchProgress } from './search.ts';
 import { isBlackhole, SizeTally } from './tally.ts';
 import type { IcmpOptions, IcmpReason, IcmpResult, IcmpTarget } from './types.ts';
@@ -42,6 +43,8 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     fragNeeded: [],
     localMtu: null,
     probesSent: 0,
+    interfaceName: null,
+    interfaceMtu: null,
     searched: false,
     sizes: [],
     searchSizes: [],
@@ -51,17 +54,18 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
 
   let pinger: IcmpPinger;
   try {
-    pinger = options.engine ?? sharedIcmpEngine(options.socket);
+    pinger = options.engine ?? sharedIcmpEngine(options.socket, isIPv6(target.host) ? 6 : 4);
   } catch (err) {
     return failed('send_error', (err as Error).message);
   }
   let address: string;
   try {
-    address = isIPv4(target.host) ? target.host : await (hooks.resolve ?? lookupIPv4)(target.host);
+    address = isIPv4(target.host) || isIPv6(target.host) ? target.host : await (hooks.resolve ?? lookupIPv4)(target.host);
   } catch (err) {
     return { ...failed('resolve_error', `cannot resolve ${target.host} to IPv4: ${(err as Error).message}`), socket: pinger.mode };
   }
 
+  const route = interfaceMtuFor(address);
   let search: SearchOutcome | null = null;
   const work: Promise<unknown>[] = [];
   if (options.sizes.length > 0) {
@@ -119,6 +123,8 @@ export async function runIcmp(target: IcmpTarget, options: IcmpOptions, ctx: Pro
     fragNeeded: fragNeeded ? [...fragNeeded.values()].sort((a, b) => a.mtu - b.mtu || a.hop.localeCompare(b.hop)) : [],
     localMtu: searchTally.localMtu ?? tally.localMtu,
     probesSent,
+    interfaceName: route?.interface ?? null,
+    interfaceMtu: route?.mtu ?? null,
     searched: found !== null,
     sizes: tally.sizes,
     searchSizes: searchTally.sizes,

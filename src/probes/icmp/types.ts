@@ -1,11 +1,12 @@
 // Plain data of the ICMP / path-MTU probe. All sizes are IP packet sizes:
 // 20-byte IPv4 header + 8-byte ICMP header + payload (what `ping -s N` calls
-// N + 28), so a size compares directly with an interface or path MTU.
+// N + 28; for IPv6 a 40-byte header, N + 48), so a size compares directly
+// with an interface or path MTU.
 import type { IcmpPinger, IcmpSocketMode } from '../../native/icmp.ts';
 import type { TargetInfo } from '../types.ts';
 
 export interface IcmpTarget extends TargetInfo {
-  /** IPv4 address or a name resolved (IPv4) at each run. */
+  /** IPv4 or IPv6 address, or a name resolved (IPv4) at each run. */
   host: string;
 }
 
@@ -101,6 +102,9 @@ export interface IcmpResult {
   localMtu: number | null;
   /** Echo requests that left this host (local refusals not included). */
   probesSent: number;
+  /** Interface the route to the target leaves by, and its MTU (route-mtu.ts); null when unknown. */
+  interfaceName: string | null;
+  interfaceMtu: number | null;
   searched: boolean;
   /** Per-size statistics of the configured sizes (the walk), ascending. */
   sizes: SizeStats[];

@@ -1,8 +1,12 @@
 // Config schema of `kind: tcp` probes and its expansion into targets and
 // options. Defaults live in the schema (count 3, interval 1s, timeout 2s).
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { baseProbeShape, duration, parseHostPort, positiveDuration } from '../../config/common.ts';
 import type { TcpOptions, TcpTarget } from './types.ts';
+
+/** Where Kubernetes mounts the CA that signs the API server's certificate. */
+export const SERVICE_ACCOUNT_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 
 const ADDRESS_MESSAGE = (text: string) => `expected HOST:PORT with a port from 1 to 65535, got "${text}"`;
 const NODE_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -43,6 +47,17 @@ export const tcpProbeSchema = z
     count: z.number().int().min(1).max(1000).default(3).describe('Connects per run (paping -c); the run succeeds when all connect.'),
     interval: duration.prefault('1s').describe('Time between the starts of consecutive connects in a run; "0s" = back-to-back.'),
     timeout: positiveDuration.prefault('2s').describe('Give up on one connect after this long (counted as result="timeout").'),
+    tls: z
+      .strictObject({
+        ca: z.string().min(1).default(SERVICE_ACCOUNT_CA).describe('CA bundle (PEM) the server certificate must chain to; default the service account CA.'),
+        serverName: z
+          .string()
+          .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, 'must be a DNS name')
+          .optional()
+          .describe('Name the certificate must be valid for (and SNI); default the target host, checked against the IP SANs.'),
+      })
+      .optional()
+      .describe('After each connect, a TLS handshake verified against `ca` (connected = TCP + verified handshake); results tls_untrusted, tls_error.'),
     targetKind: z
       .string()
       .regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"')
@@ -74,8 +89,24 @@ export function tcpTargets(config: TcpProbeConfig): TcpTarget[] {
   return config.targets.map((t) => tcpTarget(t.host, t.port, config.targetKind, t.node));
 }
 
-export function tcpOptions(config: TcpProbeConfig): TcpOptions {
-  return { count: config.count, intervalMs: config.interval, timeoutMs: config.timeout };
+/**
+ * The CA is read here, when the config is (re)loaded: an unreadable CA is a
+ * setup error naming the probe and key, never a failed handshake counted
+ * against the network. `readFile` comes from the daemon (tests inject one).
+ */
+export function tcpOptions(config: TcpProbeConfig, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): TcpOptions {
+  const options: TcpOptions = { count: config.count, intervalMs: config.interval, timeoutMs: config.timeout };
+  if (config.tls) {
+    let ca: string;
+    try {
+      ca = readFile(config.tls.ca);
+    } catch (error) {
+      throw new Error(`probe "${config.name}": tls.ca: cannot read ${config.tls.ca}: ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`probe "${config.name}": tls.ca: ${config.tls.ca} holds no PEM certificate`);
+    options.tls = { caFile: config.tls.ca, ca, serverName: config.tls.serverName ?? null };
+  }
+  return options;
 }
 
 /** Worst case of one run: every connect waits its full timeout, plus slack. */

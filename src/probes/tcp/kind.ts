@@ -9,7 +9,7 @@ export const tcpKind: ProbeKindDef<TcpProbeConfig, TcpTarget, TcpOptions, TcpRes
   kind: 'tcp',
   schema: tcpProbeSchema,
   targets: (config) => tcpTargets(config),
-  options: (config) => tcpOptions(config),
+  options: (config, env) => tcpOptions(config, env.readFile),
   run: runTcp,
   deadlineMs: tcpDeadlineMs,
   verdict: tcpVerdict,

@@ -2,8 +2,9 @@
 // `interval`, each timed from the connect attempt to established and closed
 // at once without sending data. Network failures are results, never throws.
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Clock, ProbeContext, ProbeFn } from '../types.ts';
-import type { TcpConnectResult, TcpOptions, TcpOutcome, TcpResult, TcpTarget } from './types.ts';
+import type { TcpConnectResult, TcpOptions, TcpOutcome, TcpResult, TcpTarget, TcpTlsOptions } from './types.ts';
 
 /** errno -> outcome; anything not listed is `error` with the errno kept in `detail`. */
 const OUTCOME_BY_ERRNO: Record<string, TcpOutcome> = {
@@ -13,6 +14,10 @@ const OUTCOME_BY_ERRNO: Record<string, TcpOutcome> = {
   // The kernel gave up on SYN retries before our own timer did (very long timeouts).
   ETIMEDOUT: 'timeout',
 };
+
+// OpenSSL's verification codes and Node's name check (ERR_TLS_CERT_ALTNAME_INVALID):
+// the server answered TLS but is not who the CA and the name say it should be.
+const UNTRUSTED = /CERT|VERIFY|SIGNATURE|ISSUER|ALTNAME|SELF_SIGNED/;
 
 /** The probe context plus an optional per-connect callback (the CLI prints each connect as it lands). */
 export interface TcpRunContext extends ProbeContext {
@@ -36,7 +41,7 @@ export async function runTcp(target: TcpTarget, options: TcpOptions, ctx: TcpRun
       await sleep(started + (seq - 1) * options.intervalMs - clock.now(), signal);
       if (signal.aborted) break;
     }
-    const result = await connectOnce(target, seq, options.timeoutMs, ctx);
+    const result = await connectOnce(target, seq, options.timeoutMs, ctx, options.tls);
     if (result) {
       connects.push(result);
       ctx.onConnect?.(result);
@@ -50,7 +55,7 @@ runTcp satisfies ProbeFn<TcpTarget, TcpOptions, TcpResult>;
 
 /** Aggregates per-connect results into the run result. */
 export function summarizeRun(connects: TcpConnectResult[], aborted: boolean, durationSeconds: number): TcpResult {
-  const counts: Record<TcpOutcome, number> = { connected: 0, refused: 0, timeout: 0, unreachable: 0, error: 0 };
+  const counts: Record<TcpOutcome, number> = { connected: 0, refused: 0, timeout: 0, unreachable: 0, error: 0, tls_untrusted: 0, tls_error: 0 };
   for (const c of connects) counts[c.outcome]++;
   const count = connects.length;
   return {
@@ -74,6 +79,7 @@ export function connectOnce(
   seq: number,
   timeoutMs: number,
   ctx: ProbeContext,
+  tlsOptions?: TcpTlsOptions,
 ): Promise<TcpConnectResult | undefined> {
   const { clock, signal } = ctx;
   if (signal.aborted) return Promise.resolve(undefined);
@@ -82,6 +88,8 @@ export function connectOnce(
     let address = '';
     let settled: TcpConnectResult | undefined;
     let done = false;
+    let tlsSeconds: number | undefined;
+    let secure: tls.TLSSocket | undefined;
     const socket = new net.Socket();
 
     const finish = (outcome: TcpOutcome | undefined, detail?: string): void => {
@@ -90,9 +98,11 @@ export function connectOnce(
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (outcome) {
-        settled = { seq, outcome, seconds: elapsed(clock, start), address };
+        settled = { seq, outcome, seconds: connectSeconds ?? elapsed(clock, start), address };
         if (detail !== undefined) settled.detail = detail;
+        if (tlsSeconds !== undefined) settled.tlsSeconds = tlsSeconds;
       }
+      secure?.destroy();
       socket.destroy();
     };
     const onAbort = (): void => finish(undefined);
@@ -103,10 +113,33 @@ export function connectOnce(
       address = ip;
       start = clock.now();
     });
-    socket.once('connect', () => finish('connected'));
+    let connectSeconds: number | undefined;
+    socket.once('connect', () => {
+      if (!tlsOptions) return finish('connected');
+      connectSeconds = elapsed(clock, start);
+      const handshakeStart = clock.now();
+      const name = tlsOptions.serverName ?? target.host;
+      secure = tls.connect({
+        socket,
+        ca: tlsOptions.ca,
+        host: name,
+        // SNI carries DNS names only; an IP is checked against the IP SANs.
+        ...(net.isIP(name) === 0 ? { servername: name } : {}),
+        rejectUnauthorized: true,
+      });
+      secure.once('secureConnect', () => {
+        tlsSeconds = elapsed(clock, handshakeStart);
+        finish('connected');
+      });
+      secure.on('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? 'UNKNOWN';
+        finish(UNTRUSTED.test(code) ? 'tls_untrusted' : 'tls_error', code);
+      });
+    });
     socket.on('error', (err: NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] }) => {
       const code = err.code ?? err.errors?.[0]?.code ?? 'UNKNOWN';
-      finish(OUTCOME_BY_ERRNO[code] ?? 'error', code);
+      // A reset during the handshake is the TLS side failing, not the connect.
+      finish(secure ? 'tls_error' : (OUTCOME_BY_ERRNO[code] ?? 'error'), code);
     });
     socket.once('close', () => {
       // An error emits 'error' before 'close'; a close without either means we destroyed it.

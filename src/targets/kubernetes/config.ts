@@ -20,6 +20,9 @@ export const DISCOVERY_REFS = {
   'kubernetes:dns-service': 'dnsService',
   'kubernetes:dns-endpoints': 'dnsEndpoints',
   'kubernetes:peers': 'peers',
+  // The `kubernetes` Service ClusterIP:443, as the kubelet gives it to every pod
+  // (KUBERNETES_SERVICE_HOST/PORT); tcp only, usually with `tls`.
+  'kubernetes:api-service': 'apiService',
 } as const;
 export type DiscoveryRef = keyof typeof DISCOVERY_REFS;
 export type DiscoverySourceName = (typeof DISCOVERY_REFS)[DiscoveryRef];

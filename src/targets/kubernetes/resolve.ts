@@ -16,6 +16,8 @@ export interface DiscoverySnapshot {
   dnsService: readonly DiscoveredDnsServer[];
   dnsEndpoints: readonly DiscoveredDnsServer[];
   peers: readonly DiscoveredPeer[];
+  /** The `kubernetes` Service VIP (from the pod's environment); absent outside a cluster. */
+  apiService?: readonly { host: string; port: number }[];
 }
 
 export const EMPTY_SNAPSHOT: DiscoverySnapshot = { dnsService: [], dnsEndpoints: [], peers: [] };
@@ -30,15 +32,23 @@ export const PLACEHOLDER_SNAPSHOT: DiscoverySnapshot = {
   dnsService: [{ id: 'placeholder-vip', label: '192.0.2.10:53', kind: 'service_vip', node: '', server: { host: '192.0.2.10', port: 53 } }],
   dnsEndpoints: [{ id: 'placeholder-ep', label: '192.0.2.11:53', kind: 'endpoint', node: 'node', server: { host: '192.0.2.11', port: 53 } }],
   peers: [{ id: 'placeholder-peer', label: '192.0.2.12', kind: 'peer', node: 'node', ip: '192.0.2.12', pod: '', ready: true }],
+  apiService: [{ host: '192.0.2.13', port: 443 }],
 };
+
+/** KUBERNETES_SERVICE_HOST/PORT: the kubelet sets them in every pod from the `kubernetes` Service in `default`. */
+export function apiServiceFromEnv(env: NodeJS.ProcessEnv = process.env): { host: string; port: number }[] {
+  const host = env.KUBERNETES_SERVICE_HOST?.trim();
+  const port = Number(env.KUBERNETES_SERVICE_PORT ?? '443');
+  return host && Number.isInteger(port) && port > 0 && port < 65536 ? [{ host, port }] : [];
+}
 
 export function snapshotOf(discovery: Discovery | undefined): DiscoverySnapshot {
   if (!discovery) return EMPTY_SNAPSHOT;
-  return { dnsService: discovery.dnsService.current(), dnsEndpoints: discovery.dnsEndpoints.current(), peers: discovery.peers.current() };
+  return { dnsService: discovery.dnsService.current(), dnsEndpoints: discovery.dnsEndpoints.current(), peers: discovery.peers.current(), apiService: apiServiceFromEnv() };
 }
 
 /** `target_kind` of each source, used when a probe sets no `targetKind`. */
-const SOURCE_KIND: Record<DiscoverySourceName, string> = { dnsService: 'service_vip', dnsEndpoints: 'endpoint', peers: 'peer' };
+const SOURCE_KIND: Record<DiscoverySourceName, string> = { dnsService: 'service_vip', dnsEndpoints: 'endpoint', peers: 'peer', apiService: 'service_vip' };
 
 interface Found {
   host: string;
@@ -49,6 +59,7 @@ interface Found {
 
 function found(snap: DiscoverySnapshot, source: DiscoverySourceName): Found[] {
   if (source === 'peers') return snap.peers.map((p) => ({ host: p.ip, node: p.node }));
+  if (source === 'apiService') return (snap.apiService ?? []).map((s) => ({ host: s.host, node: '', port: s.port }));
   return snap[source].map((s) => ({ host: s.server.host, node: s.node, port: s.server.port }));
 }
 
@@ -93,7 +104,7 @@ function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): 
     const ref = typeof entry === 'string' ? parseDiscoveryRef(entry) : undefined;
     if (!ref) {
       if (typeof entry === 'string' && entry.trim().startsWith('kubernetes:')) {
-        throw new Error(`probe "${name}": unknown discovery ref "${entry}"; expected kubernetes:dns-service, kubernetes:dns-endpoints or kubernetes:peers, optionally with :PORT`);
+        throw new Error(`probe "${name}": unknown discovery ref "${entry}"; expected kubernetes:dns-service, kubernetes:dns-endpoints, kubernetes:peers or kubernetes:api-service, optionally with :PORT`);
       }
       entries.push(entry);
       continue;
@@ -103,6 +114,7 @@ function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): 
     for (const t of found(snap, ref.source)) {
       if (probe.kind === 'dns') {
         if (ref.source === 'peers') throw new Error(`probe "${name}": kubernetes:peers are not DNS servers`);
+        if (ref.source === 'apiService') throw new Error(`probe "${name}": kubernetes:api-service is not a DNS server`);
         const label = hostPortLabel(t.host, ref.port ?? t.port ?? 53);
         push(label, label);
       } else if (probe.kind === 'tcp') {
@@ -112,6 +124,7 @@ function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): 
         push(address, t.node ? { address, node: t.node } : address);
       } else {
         if (ref.port !== undefined) throw new Error(`probe "${name}": icmp targets take no port ("${entry}")`);
+        if (ref.source === 'apiService') throw new Error(`probe "${name}": kubernetes:api-service is for tcp probes`);
         push(t.host, t.node ? { host: t.host, node: t.node } : t.host);
       }
     }
