@@ -86,13 +86,14 @@ class NameLookup implements ExchangeHost {
       for (let i = 0; i < this.slots.length && !this.#ended; i++) {
         const session = new UdpSession(this, true);
         this.#udp.push(session);
-        session.start(i);
+        session.start([i]);
       }
     } else {
       const session = new UdpSession(this, false);
       this.#udp.push(session);
-      if (mode === 'sequential') session.start(0);
-      else for (let i = 0; i < this.slots.length && !this.#ended; i++) session.start(i);
+      // parallel: every query type in one batch (one sendmmsg with the addon), as glibc.
+      if (mode === 'sequential') session.start([0]);
+      else session.start(this.slots.map((_, i) => i));
     }
   }
 
@@ -158,7 +159,7 @@ class NameLookup implements ExchangeHost {
     const next = index + 1;
     if (this.options.mode === 'sequential' && next < this.slots.length && !this.slots[next]!.done) {
       if (this.options.transport === 'tcp') this.#startTcp(next);
-      else this.#udp[0]!.start(next);
+      else this.#udp[0]!.start([next]);
     }
   }
 
