@@ -71,6 +71,8 @@ export interface DnsQueryResult {
   /** Attempts made for this query (1 = answered first time). */
   attempts: number;
   answers: string[];
+  /** wrong_answer only: which check the offending answer record failed (owner name, type or class). */
+  answerMismatch?: 'owner' | 'type' | 'class';
 }
 
 export interface DnsCandidate {

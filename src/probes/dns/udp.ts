@@ -84,7 +84,7 @@ export class UdpSession {
       return;
     }
     this.#clear(match.index);
-    this.#host.answered(match.index, match.packet, isTruncated(msg));
+    this.#host.answered(match.index, match, isTruncated(msg));
   }
 
   // An ICMP error about one of our datagrams. It ends a query only when it is
