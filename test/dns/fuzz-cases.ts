@@ -68,7 +68,7 @@ export function baseResponses(): Base[] {
   add(query, compressFirstOwner(response(query, [a, { ...a, data: '192.0.2.2' }])));
   add(query, response(query, chain));
   add(query, response(query, [], { rcode: 3, authorities: [{ name: 'fuzz.example', type: 'SOA', class: 'IN', ttl: 30, data: SOA }] }));
-  add(query, response(query, [a], { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as Answer] }));
+  add(query, response(query, [a], { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] } as unknown as Answer] }));
   query = q('AAAA', 0x2222);
   add(query, response(query, [aaaa]));
   add(query, compressFirstOwner(response(query, [aaaa])));
