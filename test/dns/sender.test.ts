@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeDnsUnavailable } from '../../src/native/dns-udp.ts';
+import { dnsKind } from '../../src/probes/dns/kind.ts';
 import { lookup, options, target } from './helpers.ts';
 import { runDns } from '../../src/probes/dns/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
@@ -46,6 +47,10 @@ describe('UDP sender', () => {
     expect(r.sender).toBe('sendmmsg');
     expect(server.seen.map((q) => q.qtype)).toEqual(['A', 'AAAA']);
     expect(server.seen[0]!.port).toBe(server.seen[1]!.port);
+  });
+
+  it('the daemon logs the sender at start-up (the kind\'s prepare hook)', () => {
+    expect(dnsKind.prepare!([])).toEqual([{ msg: 'dns udp sender', sender: 'sendmmsg' }]);
   });
 
   it.each(['parallel', 'sequential', 'reopen', 'single'] as const)('closed UDP port, %s: port_unreachable well before the 5 s timeout', async (mode) => {
