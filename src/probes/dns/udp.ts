@@ -51,7 +51,17 @@ export class UdpSession {
   }
 
   #send(indexes: readonly number[], queries: readonly WireQuery[]): void {
-    const socket = (this.#socket ??= this.#open());
+    let socket: DnsSocket;
+    try {
+      socket = this.#socket ??= this.#open();
+    } catch (err) {
+      // No socket (EMFILE, ENOBUFS...): a result for these queries, never a throw out of the probe.
+      for (const index of indexes) {
+        this.#host.slots[index]!.attempts++;
+        this.#fail(index, 'network_error', `socket: ${(err as Error).message}`);
+      }
+      return;
+    }
     // Timers and pending entries first: a synchronous send failure ends the slot at once.
     for (let k = 0; k < indexes.length; k++) {
       const index = indexes[k]!;
