@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   dnsmasq-base unbound nftables iproute2 iputils-ping tcpdump bind9-dnsutils
-  prometheus prometheus-blackbox-exporter dnsperf
+  prometheus prometheus-blackbox-exporter dnsperf stress-ng
   python3 make g++
 )
 
