@@ -23,6 +23,7 @@ COPY src/ src/
 # TypeScript, vitest, the `node` toolchain package or test-only models).
 RUN npm ci --no-audit --no-fund --nodedir=/usr/local \
  && test -f build/Release/netprobe_icmp.node \
+ && test -f build/Release/netprobe_dns.node \
  && test -f dist/cli/main.js \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf build/Release/obj.target build/Release/.deps \
@@ -35,6 +36,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/build/Release/netprobe_icmp.node build/Release/
+COPY --from=build /app/build/Release/netprobe_dns.node build/Release/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/bin/ bin/
 # A numeric non-root user (matches runAsUser in the DaemonSet, so

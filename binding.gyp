@@ -6,6 +6,13 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/icmp.c", "native/packet.c", "native/codec.c"]}]]
+    },
+    {
+      "target_name": "netprobe_dns",
+      "sources": ["native/dns_udp.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/dns_udp.c"]}]]
     }
   ]
 }

@@ -163,6 +163,19 @@ export function dnsDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeseries({
+        title: 'Queries per lookup (search-path amplification)',
+        description: 'Queries a lookup sends on average: 2 for A+AAAA of a name asked as given; ndots:5 with a 3-domain search list makes an external name cost 8.',
+        unit: 'none',
+        queries: [
+          {
+            expr: `sum by (probe, server) (rate(netprobe_dns_queries_per_lookup_sum{${SEL}}[$__rate_interval])) / sum by (probe, server) (rate(netprobe_dns_queries_per_lookup_count{${SEL}}[$__rate_interval]))`,
+            legend: '{{probe}} → {{server}}',
+          },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
         title: 'Mismatched responses and TCP fallbacks',
         description: 'Datagrams ignored because id, question, QR bit or source did not match (spoofing, late answers to a retried query), and truncated answers retried over TCP.',
         unit: 'ops',

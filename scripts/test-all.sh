@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   dnsmasq-base unbound nftables iproute2 iputils-ping tcpdump bind9-dnsutils
-  prometheus prometheus-blackbox-exporter prometheus-alertmanager dnsperf chromium
+  prometheus prometheus-blackbox-exporter prometheus-alertmanager dnsperf chromium stress-ng
   python3 make g++ mtr-tiny openssl
 )
 

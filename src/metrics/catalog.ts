@@ -38,7 +38,8 @@ export const INSTRUMENTS = {
   dnsLookups: {
     name: 'netprobe_dns_lookups_total',
     type: 'counter',
-    help: 'DNS queries completed (per query type), by outcome.',
+    help:
+      'DNS queries completed (per query type), by outcome: success, nxdomain, servfail, refused, timeout, malformed, network_error, port_unreachable (ICMP: nothing listens on the UDP port), wrong_answer (a record for another name, type or class).',
     labels: [...DNS_LABELS, 'result'],
   },
   dnsStalled: {
@@ -52,6 +53,13 @@ export const INSTRUMENTS = {
     type: 'counter',
     help: 'Single query attempts that got no answer within the per-attempt timeout.',
     labels: DNS_LOOKUP_LABELS,
+  },
+  dnsQueriesPerLookup: {
+    name: 'netprobe_dns_queries_per_lookup',
+    type: 'histogram',
+    help: 'Queries one lookup sent: one per name tried (search list, ndots) and query type, resends not counted. The search-path amplification.',
+    labels: DNS_LOOKUP_LABELS,
+    buckets: [1, 2, 3, 4, 6, 8, 10, 12],
   },
   dnsMismatched: {
     name: 'netprobe_dns_mismatched_responses_total',

@@ -21,6 +21,7 @@ export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
     // Add zero too, so "no stalls" is a 0 series and not an absent one.
     sink.add('dnsStalled', lookup, result.stalled ? 1 : 0);
     sink.add('dnsAttemptTimeouts', lookup, result.attemptTimeouts);
+    sink.observe('dnsQueriesPerLookup', lookup, result.candidates.reduce((n, c) => n + c.queries.length, 0));
     for (const [reason, count] of Object.entries(result.mismatched) as [MismatchReason, number][]) {
       if (count > 0) sink.add('dnsMismatched', { probe, server: target.label, reason }, count);
     }
@@ -28,7 +29,7 @@ export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
   },
   successLabels: (target) => ({ name_class: target.nameClass }),
   series(probe, target) {
-    const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts'] as const;
+    const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts', 'dnsQueriesPerLookup'] as const;
     return keys.map((key) => ({ key, match: { probe, server: target.label, name_class: target.nameClass } }));
   },
 };

@@ -65,6 +65,7 @@ describe('production install', () => {
     // Dev-only packages must not be there; the ICMP addon must have been built by the install.
     for (const dev of ['vitest', 'typescript', 'kubernetes-models', 'node']) expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(dir, 'build/Release/netprobe_icmp.node'))).toBe(true);
+    expect(existsSync(join(dir, 'build/Release/netprobe_dns.node'))).toBe(true);
 
     // Loopback only: the embedded DNS responder as the one target.
     writeFileSync(

@@ -1,6 +1,9 @@
 // `netprobe dns` end to end: the real entry point in a child process against
 // dnsmasq and the scriptable test server, all on loopback.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dnsmasq, startDnsmasq } from '../support/dnsmasq.ts';
@@ -15,6 +18,15 @@ function netprobe(...args: string[]): Promise<{ code: number; stdout: string; st
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** --json output: one object per lookup, then the summary. */
+function jsonLines(stdout: string): { lookups: Record<string, any>[]; summary: Record<string, any> } {
+  const objects = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const summary = objects.pop()!;
+  expect(summary.type).toBe('summary');
+  expect(objects.every((o) => o.type === 'lookup')).toBe(true);
+  return { lookups: objects, summary };
 }
 
 let dns: Dnsmasq;
@@ -48,22 +60,23 @@ describe('netprobe dns', () => {
     expect(stdout).toMatch(/latency min\/avg\/max\/stddev = [\d.]+ms\/[\d.]+ms\/[\d.]+ms\/[\d.]+ms/);
   });
 
-  it('--json: counts, outcomes, latency quantiles and every lookup', async () => {
+  it('--json: one object per lookup streamed, then counts, outcomes, latency quantiles', async () => {
     const { code, stdout } = await netprobe('nope.netprobe.test', '-s', `127.0.0.1:${dns.port}`, '-c', '2', '--interval', '0s', '--mode', 'sequential', '--json');
     expect(code).toBe(1);
-    const j = JSON.parse(stdout);
+    const { lookups, summary: j } = jsonLines(stdout);
     expect(j).toMatchObject({ count: 2, succeeded: 0, failed: 2, stalled: 0, outcomes: { nxdomain: 2 }, mode: 'sequential', server: `127.0.0.1:${dns.port}` });
     expect(Object.keys(j.latency_seconds).sort()).toEqual(['avg', 'max', 'min', 'p50', 'p90', 'p99', 'stddev']);
     expect(j.latency_seconds.min).toBeGreaterThan(0);
     expect(j.latency_seconds.max).toBeGreaterThanOrEqual(j.latency_seconds.p99);
-    expect(j.lookups).toHaveLength(2);
-    expect(j.lookups[0].queries.map((q: { rcode: string }) => q.rcode)).toEqual(['NXDOMAIN', 'NXDOMAIN']);
+    expect(j.lookups).toBeUndefined();
+    expect(lookups.map((l) => l.seq)).toEqual([1, 2]);
+    expect(lookups[0]!.queries.map((q: { rcode: string }) => q.rcode)).toEqual(['NXDOMAIN', 'NXDOMAIN']);
   });
 
   it('shows stalls: parallel against a server that drops the first AAAA', async () => {
     const { code, stdout } = await netprobe('a.netprobe.test', '-s', `127.0.0.1:${dropper.port}`, '-c', '2', '--interval', '0s', '--timeout', '200ms', '--json');
     expect(code).toBe(0);
-    const j = JSON.parse(stdout);
+    const j = jsonLines(stdout).summary;
     expect(j).toMatchObject({ count: 2, succeeded: 2, stalled: 2, attempt_timeouts: 2 });
     expect(j.latency_seconds.min).toBeGreaterThanOrEqual(0.2);
   });
@@ -85,13 +98,54 @@ describe('netprobe dns', () => {
     try {
       const { code, stdout } = await netprobe('a.netprobe.test', '-s', `[::1]:${v6.port}`, '--json');
       expect(code).toBe(0);
-      expect(JSON.parse(stdout)).toMatchObject({ server: `[::1]:${v6.port}`, succeeded: 1 });
+      expect(jsonLines(stdout).summary).toMatchObject({ server: `[::1]:${v6.port}`, succeeded: 1 });
     } finally {
       await v6.close();
     }
   });
 
+  it('--search/--ndots: every name of the expansion with its outcome and time, like dig +search', async () => {
+    const search = 'default.svc.cluster.local,svc.cluster.local,cluster.local';
+    const { code, stdout } = await netprobe('a.netprobe.test', '-s', `127.0.0.1:${dns.port}`, '--search', search, '--ndots', '5');
+    expect(code).toBe(0);
+    const tries = stdout.split('\n').filter((l) => / try \d\/\d /.test(l));
+    expect(tries.map((l) => l.split(' ').slice(1, 5).join(' '))).toEqual([
+      'try 1/4 a.netprobe.test.default.svc.cluster.local nxdomain',
+      'try 2/4 a.netprobe.test.svc.cluster.local nxdomain',
+      'try 3/4 a.netprobe.test.cluster.local nxdomain',
+      'try 4/4 a.netprobe.test success',
+    ]);
+    for (const l of tries.slice(0, 3)) expect(l).toMatch(/time=[\d.]+ms A=NXDOMAIN AAAA=NXDOMAIN$/);
+    expect(stdout).toMatch(/^seq=1 success time=[\d.]+ms name=a\.netprobe\.test queries=8 A=192\.0\.2\.1 AAAA=2001:db8::1$/m);
+    expect(stdout).toContain('8.00 queries per lookup');
+    // ndots 1: the dotted name is asked as given first and answered at once.
+    const direct = await netprobe('a.netprobe.test', '-s', `127.0.0.1:${dns.port}`, '--search', search, '--json');
+    const { lookups, summary } = jsonLines(direct.stdout);
+    expect(lookups[0]!.candidates.map((c: { name: string }) => c.name)).toEqual(['a.netprobe.test']);
+    expect(summary.queries_per_lookup).toBe(2);
+  });
+
+  it('--resolv-conf: search, ndots and options from the file (daemon parser); flags win', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'np-rc-'));
+    const file = path.join(dir, 'resolv.conf');
+    writeFileSync(file, 'nameserver 127.0.0.1\nsearch svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:1 single-request\n');
+    try {
+      const { code, stdout } = await netprobe('kubernetes.default', '-s', `127.0.0.1:${dns.port}`, '--resolv-conf', file);
+      expect(code).toBe(0);
+      expect(stdout).toContain('udp, mode sequential, A+AAAA, timeout 1s x 1 attempts, search svc.cluster.local,cluster.local ndots 5');
+      expect(stdout).toMatch(/try 1\/1 kubernetes\.default\.svc\.cluster\.local success/);
+      const flags = await netprobe('kubernetes.default', '-s', `127.0.0.1:${dns.port}`, '--resolv-conf', file, '--mode', 'parallel', '--ndots', '1', '--json');
+      const { summary } = jsonLines(flags.stdout);
+      expect(summary).toMatchObject({ mode: 'parallel', ndots: 1, timeout_seconds: 1, attempts: 1, search: ['svc.cluster.local', 'cluster.local'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
+    [['a.netprobe.test', '-s', '127.0.0.1', '--ndots', '16'], 'netprobe dns: --ndots: expected a whole number from 0 to 15, got "16"'],
+    [['a.netprobe.test', '-s', '127.0.0.1', '--search', 'ok.test,bad..dom'], 'netprobe dns: --search: "bad..dom": invalid DNS name "bad..dom": every label must be 1-63 bytes'],
+    [['a.netprobe.test', '--resolv-conf', '/nonexistent/resolv.conf'], 'netprobe dns: --resolv-conf: cannot read "/nonexistent/resolv.conf": ENOENT'],
     [['a.netprobe.test'], 'netprobe dns: --server: required: the IP[:PORT] of the DNS server to query'],
     [['a.netprobe.test', '-s', 'dns.example'], 'netprobe dns: --server: expected IP[:PORT] (an address, not a hostname), got "dns.example"'],
     [['a.netprobe.test', '-s', '127.0.0.1', '--timeout', 'abc'], 'netprobe dns: --timeout: expected a duration such as "5s", got "abc"'],

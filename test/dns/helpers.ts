@@ -1,4 +1,5 @@
 // Shared bits of the DNS tests: default options, a context, handle counting.
+import { openNativeDnsSockets } from '../../src/native/dns-udp.ts';
 import { runDns } from '../../src/probes/dns/run.ts';
 import type { DnsOptions, DnsResult, DnsTarget } from '../../src/probes/dns/types.ts';
 import { systemClock } from '../../src/probes/types.ts';
@@ -29,6 +30,9 @@ export function lookup(port: number, name: string, overrides: Partial<DnsOptions
 export function openHandles(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  // The addon's UDP sockets are invisible to Node's resource list: count them as UDP sockets.
+  const native = openNativeDnsSockets();
+  if (native > 0) counts.UDPWrap = (counts.UDPWrap ?? 0) + native;
   return counts;
 }
 

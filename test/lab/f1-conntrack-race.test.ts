@@ -68,7 +68,10 @@ async function probeVip(lab: Lab, vip: ServiceVipLab, variant: Variant): Promise
   args.push('--timeout', `${TIMEOUT_SECONDS}s`, '--attempts', '2', '--count', String(LOOKUPS), '--interval', '100ms', '--json');
   const result = await runNetprobe(lab, vip.nodeNs, args, { timeoutMs: 60_000, allowFailure: true });
   try {
-    return JSON.parse(result.stdout) as DnsSummary;
+    // --json streams one object per lookup, then the summary.
+    const objects = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const summary = objects.pop() as unknown as DnsSummary;
+    return { ...summary, lookups: objects as unknown as LookupJson[] };
   } catch {
     throw new Error(`netprobe ${args.join(' ')} printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }

@@ -321,10 +321,14 @@ describe.skipIf(!labAvailable)('DNS failure modes through the daemon\'s metrics'
       );
       const w = all(window, settled);
       console.log(`F7 window: ${JSON.stringify(w)}`);
-      // Port unreachable from the dead pod is not reported on netprobe's unconnected UDP socket: silence, a timeout.
-      expect(Object.keys(w.ep0)).toEqual(['timeout']);
+      // The dead pod's kernel answers ICMP port unreachable, which the addon's socket reads
+      // (port_unreachable, at once); ICMP rate limiting (net.ipv4.icmp_ratelimit) suppresses
+      // some of those errors, and those lookups wait for their timeout instead.
+      expect(Object.keys(w.ep0)).toContain('port_unreachable');
+      expect(Object.keys(w.ep0).filter((k) => k !== 'port_unreachable' && k !== 'timeout')).toEqual([]);
       expect(Object.keys(w.ep1)).toEqual(['success']);
-      expect(Object.keys(w.vip).sort()).toEqual(['success', 'timeout']);
+      expect(Object.keys(w.vip)).toContain('success');
+      expect(Object.keys(w.vip).filter((k) => k !== 'success' && k !== 'port_unreachable' && k !== 'timeout')).toEqual([]);
     });
 
     it('after startDnsServer the replica\'s endpoint and the VIP answer every lookup again', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -1,8 +1,7 @@
 // What the UDP and TCP exchanges need from the lookup that owns them. Kept
 // apart so udp.ts and tcp.ts do not import lookup.ts (one-way imports).
 import type { DnsOptions, DnsOutcome, DnsServer, MismatchReason } from './types.ts';
-import type { WireQuery } from './wire.ts';
-import type { DecodedPacket } from 'dns-packet';
+import type { Matched, WireQuery } from './wire.ts';
 
 /** One query type of a lookup: the query on the wire and how far it got. */
 export interface QuerySlot {
@@ -19,7 +18,7 @@ export interface ExchangeHost {
   countMismatch(reason: MismatchReason): void;
   countAttemptTimeout(): void;
   /** A validated answer arrived for slot `index`. */
-  answered(index: number, packet: DecodedPacket, truncated: boolean): void;
+  answered(index: number, match: Matched, truncated: boolean): void;
   /** Slot `index` ended without an answer. */
   failed(index: number, outcome: DnsOutcome, error?: string): void;
 }

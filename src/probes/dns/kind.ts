@@ -2,6 +2,7 @@
 import type { ProbeKindDef } from '../registry.ts';
 import { dnsProbeSchema, type DnsProbeConfig } from './config.ts';
 import { runDns } from './run.ts';
+import { dnsSender } from './socket.ts';
 import { dnsOptions, dnsTargets } from './targets.ts';
 import type { DnsOptions, DnsResult, DnsTarget } from './types.ts';
 
@@ -23,4 +24,10 @@ export const dnsKind: ProbeKindDef<DnsProbeConfig, DnsTarget, DnsOptions, DnsRes
   run: runDns,
   deadlineMs: dnsDeadlineMs,
   verdict: (r) => ({ success: r.outcome === 'success', reason: r.outcome }),
+  // Says at start-up which UDP sender runs: the addon's sendmmsg (glibc's
+  // syscall pattern) or the dgram fallback, and why.
+  prepare: () => {
+    const { sender, reason } = dnsSender();
+    return [{ msg: 'dns udp sender', sender, ...(reason === undefined ? {} : { reason }) }];
+  },
 };

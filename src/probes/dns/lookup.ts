@@ -1,13 +1,12 @@
 // One name against one server: the query types of a lookup sent as the mode
 // prescribes, their answers collected, truncated UDP answers retried over TCP.
 // Ends when every query has a final result or the signal aborts.
-import type { DecodedPacket } from 'dns-packet';
 import type { Clock } from '../types.ts';
 import type { ExchangeHost, QuerySlot } from './exchange.ts';
 import { TcpExchange } from './tcp.ts';
 import type { DnsOptions, DnsOutcome, DnsQueryResult, DnsServer, MismatchReason } from './types.ts';
 import { UdpSession } from './udp.ts';
-import { encodeQuery, formatAnswers, freshId, outcomeOfRcode } from './wire.ts';
+import { encodeQuery, formatAnswers, freshId, matchedOutcome, type Matched } from './wire.ts';
 
 /** Counters that run across every candidate name of one lookup (search list). */
 export interface LookupTally {
@@ -86,13 +85,14 @@ class NameLookup implements ExchangeHost {
       for (let i = 0; i < this.slots.length && !this.#ended; i++) {
         const session = new UdpSession(this, true);
         this.#udp.push(session);
-        session.start(i);
+        session.start([i]);
       }
     } else {
       const session = new UdpSession(this, false);
       this.#udp.push(session);
-      if (mode === 'sequential') session.start(0);
-      else for (let i = 0; i < this.slots.length && !this.#ended; i++) session.start(i);
+      // parallel: every query type in one batch (one sendmmsg with the addon), as glibc.
+      if (mode === 'sequential') session.start([0]);
+      else session.start(this.slots.map((_, i) => i));
     }
   }
 
@@ -105,7 +105,7 @@ class NameLookup implements ExchangeHost {
     this.#tally.attemptTimeouts++;
   }
 
-  answered(index: number, packet: DecodedPacket, truncated: boolean): void {
+  answered(index: number, match: Matched, truncated: boolean): void {
     const slot = this.slots[index]!;
     if (slot.done || this.#ended) return;
     if (truncated && this.options.tcpFallback) {
@@ -113,14 +113,20 @@ class NameLookup implements ExchangeHost {
       this.#startTcp(index);
       return;
     }
-    this.#complete(index, {
+    const { packet, wrongAnswer } = match;
+    const result: DnsQueryResult = {
       qtype: slot.query.qtype,
-      outcome: outcomeOfRcode(packet.flags ?? 0),
+      outcome: matchedOutcome(match),
       rcode: (packet as { rcode?: string }).rcode ?? '',
       durationSeconds: (this.#clock.now() - this.#tally.start) / 1000,
       attempts: slot.attempts,
       answers: formatAnswers(packet, slot.query.qtype),
-    });
+    };
+    if (wrongAnswer) {
+      result.answerMismatch = wrongAnswer.reason;
+      this.#tally.error ??= `${slot.query.qtype}: answer record "${wrongAnswer.record}" does not belong to ${slot.query.name} ${slot.query.qtype} (${wrongAnswer.reason})`;
+    }
+    this.#complete(index, result);
   }
 
   failed(index: number, outcome: DnsOutcome, error?: string): void {
@@ -158,7 +164,7 @@ class NameLookup implements ExchangeHost {
     const next = index + 1;
     if (this.options.mode === 'sequential' && next < this.slots.length && !this.slots[next]!.done) {
       if (this.options.transport === 'tcp') this.#startTcp(next);
-      else this.#udp[0]!.start(next);
+      else this.#udp[0]!.start([next]);
     }
   }
 

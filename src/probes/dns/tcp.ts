@@ -69,7 +69,7 @@ export class TcpExchange {
         continue;
       }
       this.#stop();
-      this.#host.answered(this.#index, match.packet, false);
+      this.#host.answered(this.#index, match, false);
       return;
     }
   }

@@ -21,6 +21,10 @@ export const DNS_OUTCOMES = [
   'timeout',
   'malformed',
   'network_error',
+  /** ICMP port unreachable for the query: nothing listens on the server's UDP port. */
+  'port_unreachable',
+  /** Answered, but an answer record belongs to another name, type or class than the question. */
+  'wrong_answer',
 ] as const;
 export type DnsOutcome = (typeof DNS_OUTCOMES)[number];
 
@@ -67,6 +71,16 @@ export interface DnsQueryResult {
   /** Attempts made for this query (1 = answered first time). */
   attempts: number;
   answers: string[];
+  /** wrong_answer only: which check the offending answer record failed (owner name, type or class). */
+  answerMismatch?: 'owner' | 'type' | 'class';
+}
+
+export interface DnsCandidate {
+  name: string;
+  outcome: DnsOutcome;
+  /** Seconds from the start of the lookup to this name's final answer. */
+  durationSeconds: number;
+  queries: { qtype: string; outcome: DnsOutcome; rcode: string }[];
 }
 
 export interface DnsResult {
@@ -81,9 +95,17 @@ export interface DnsResult {
   mismatched: Partial<Record<MismatchReason, number>>;
   /** Truncated UDP answers retried over TCP. */
   tcpFallbacks: number;
+  /** What sent the UDP queries: `sendmmsg` (the addon, one syscall per batch, as glibc) or `dgram` (JS fallback). */
+  sender: 'sendmmsg' | 'dgram';
   /** Name actually queried last (after search-list expansion). */
   queriedName: string;
   queries: DnsQueryResult[];
+  /**
+   * Every name asked, in order (search-list expansion; one entry without a
+   * search list), with its outcome and the query types sent for it. Their
+   * query count is the lookup's search-path amplification.
+   */
+  candidates: DnsCandidate[];
   /** Human-readable detail for failures; never used as a label. */
   error?: string;
 }

@@ -3,13 +3,13 @@
 //
 // The socket is deliberately NOT connected: a connected socket makes the
 // kernel drop datagrams from other sources silently, and we want to count
-// them (wrong_source). The price: Linux reports ICMP port-unreachable only on
-// connected sockets, so a closed UDP port shows up as `timeout`, never as
-// network_error. Send errors (EPERM from a local firewall drop, ENETUNREACH,
-// EHOSTUNREACH) do surface, as network_error.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+// them (wrong_source). With the addon (socket.ts, sender `sendmmsg`) ICMP port
+// unreachable still arrives, through the error queue, and ends the query at
+// once as `port_unreachable`; with the dgram fallback a closed port is a
+// `timeout`. Send errors (EPERM from a local firewall drop, ENETUNREACH,
+// EHOSTUNREACH) surface as network_error either way.
 import type { ExchangeHost } from './exchange.ts';
+import { openDnsSocket, type DnsSocket, type IcmpUnreachable } from './socket.ts';
 import { canonicalAddress, freshId, isTruncated, matchResponse, withId, type WireQuery } from './wire.ts';
 
 export class UdpSession {
@@ -17,7 +17,7 @@ export class UdpSession {
   /** Reopen mode: every retry goes out from a new socket (new source port, new id). */
   readonly #reopenOnRetry: boolean;
   readonly #sourceAddress: string;
-  #socket: Socket | undefined;
+  #socket: DnsSocket | undefined;
   /** Aligned with host.slots: the query awaiting an answer on this socket, if any. */
   readonly #pending: (WireQuery | undefined)[];
   readonly #timers: (NodeJS.Timeout | undefined)[];
@@ -33,37 +33,57 @@ export class UdpSession {
     this.#timers = new Array<NodeJS.Timeout | undefined>(n).fill(undefined);
   }
 
-  /** Sends the first attempt of slot `index` (the lookup gave concurrent slots distinct ids). */
-  start(index: number): void {
-    this.#send(index, this.#host.slots[index]!.query);
+  /**
+   * Sends the first attempt of every slot in `indexes` in one batch: with the
+   * addon, one sendmmsg() (same source port, microseconds apart, as glibc).
+   * The lookup gave concurrent slots distinct ids.
+   */
+  start(indexes: readonly number[]): void {
+    this.#send(indexes, indexes.map((i) => this.#host.slots[i]!.query));
   }
 
-  #open(): Socket {
-    const socket = createSocket(isIP(this.#host.server.host) === 6 ? 'udp6' : 'udp4');
-    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
-    socket.on('error', (err) => this.#onSocketError(socket, err));
-    return socket;
+  #open(): DnsSocket {
+    return openDnsSocket(this.#host.server.host, {
+      message: (msg, address, port) => this.#onMessage(msg, address, port),
+      unreachable: (error) => this.#onUnreachable(error),
+      error: (err) => this.#onSocketError(err),
+    });
   }
 
-  #send(index: number, query: WireQuery): void {
-    const socket = (this.#socket ??= this.#open());
-    const slot = this.#host.slots[index]!;
-    slot.attempts++;
-    this.#pending[index] = query;
-    this.#timers[index] = setTimeout(this.#onTimeout, this.#host.options.timeoutMs, this, index);
-    const { host, port } = this.#host.server;
+  #send(indexes: readonly number[], queries: readonly WireQuery[]): void {
+    let socket: DnsSocket;
     try {
-      socket.send(query.message, port, host, (err) => {
-        if (err && this.#pending[index] === query) this.#fail(index, 'network_error', err.message);
-      });
+      socket = this.#socket ??= this.#open();
     } catch (err) {
-      this.#fail(index, 'network_error', (err as Error).message);
+      // No socket (EMFILE, ENOBUFS...): a result for these queries, never a throw out of the probe.
+      for (const index of indexes) {
+        this.#host.slots[index]!.attempts++;
+        this.#fail(index, 'network_error', `socket: ${(err as Error).message}`);
+      }
+      return;
     }
+    // Timers and pending entries first: a synchronous send failure ends the slot at once.
+    for (let k = 0; k < indexes.length; k++) {
+      const index = indexes[k]!;
+      this.#host.slots[index]!.attempts++;
+      this.#pending[index] = queries[k];
+      this.#timers[index] = setTimeout(this.#onTimeout, this.#host.options.timeoutMs, this, index);
+    }
+    const { host, port } = this.#host.server;
+    socket.send(
+      queries.map((q) => q.message),
+      host,
+      port,
+      (k, message) => {
+        const index = indexes[k]!;
+        if (this.#pending[index] === queries[k]) this.#fail(index, 'network_error', message);
+      },
+    );
   }
 
-  #onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  #onMessage(msg: Buffer, address: string, port: number): void {
     if (this.#closed) return;
-    if (rinfo.port !== this.#host.server.port || rinfo.address !== this.#sourceAddress) {
+    if (port !== this.#host.server.port || address !== this.#sourceAddress) {
       this.#host.countMismatch('wrong_source');
       return;
     }
@@ -74,7 +94,26 @@ export class UdpSession {
       return;
     }
     this.#clear(match.index);
-    this.#host.answered(match.index, match.packet, isTruncated(msg));
+    this.#host.answered(match.index, match, isTruncated(msg));
+  }
+
+  // An ICMP error about one of our datagrams. It ends a query only when it is
+  // about that very query (destination and quoted id and question), so a
+  // stray or forged error for another flow changes nothing.
+  #onUnreachable(error: IcmpUnreachable): void {
+    if (this.#closed) return;
+    if (error.port !== this.#host.server.port || error.address !== this.#sourceAddress || error.payload.length < 12) return;
+    const id = error.payload.readUInt16BE(0);
+    for (let i = 0; i < this.#pending.length; i++) {
+      const query = this.#pending[i];
+      if (!query || query.id !== id) continue;
+      // ICMP quotes at least the start of our datagram; compare what it quotes.
+      const n = Math.min(error.payload.length, query.message.length);
+      if (!error.payload.subarray(0, n).equals(query.message.subarray(0, n))) return;
+      if (error.portUnreachable) this.#fail(i, 'port_unreachable', `port unreachable: ${error.detail}`);
+      else this.#fail(i, 'network_error', `unreachable: ${error.detail}`);
+      return;
+    }
   }
 
   // Static-style callback (timer args) so no closure is allocated per attempt.
@@ -94,20 +133,20 @@ export class UdpSession {
       self.#socket = undefined;
       self.#pending[index] = undefined;
       slot.query = withId(query, freshId([]));
-      self.#send(index, slot.query);
+      self.#send([index], [slot.query]);
     } else {
-      self.#send(index, query);
+      self.#send([index], [query]);
     }
   }
 
-  #onSocketError(socket: Socket, err: Error): void {
-    if (socket !== this.#socket) return;
+  #onSocketError(err: Error): void {
+    if (this.#closed) return;
     for (let i = 0; i < this.#pending.length; i++) {
       if (this.#pending[i]) this.#fail(i, 'network_error', `socket: ${err.message}`);
     }
   }
 
-  #fail(index: number, outcome: 'timeout' | 'malformed' | 'network_error', error?: string): void {
+  #fail(index: number, outcome: 'timeout' | 'malformed' | 'network_error' | 'port_unreachable', error?: string): void {
     this.#clear(index);
     this.#host.failed(index, outcome, error);
   }

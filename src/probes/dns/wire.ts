@@ -5,6 +5,7 @@
 import { getRandomValues } from 'node:crypto';
 import { isIP, SocketAddress } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
+import { checkAnswer, comparableName, type AnswerMismatch } from './answer.ts';
 import type { DnsOutcome, MismatchReason } from './types.ts';
 
 const HEADER_BYTES = 12;
@@ -88,6 +89,8 @@ export function checkName(name: string): void {
 export interface Matched {
   index: number;
   packet: DecodedPacket;
+  /** Set when an answer record belongs to another name, type or class: the query is `wrong_answer`. */
+  wrongAnswer?: { reason: AnswerMismatch; record: string };
 }
 
 /**
@@ -120,7 +123,16 @@ export function matchResponse(msg: Buffer, pending: readonly (WireQuery | undefi
   // (a 3-byte A record comes out as "192.undefined..."): check it stayed inside.
   if (decode.bytes > msg.length) return fastMatch ? 'undecodable' : 'wrong_question';
   if (!fastMatch && !sameQuestion(packet, query)) return 'wrong_question';
+  // Our own strict walk of every record: dns-packet accepts short RDATA and trailing bytes.
+  const check = checkAnswer(msg, comparableName(query.name), query.qtype);
+  if (!check.ok && 'malformed' in check) return 'undecodable';
+  if (!check.ok) return { index, packet, wrongAnswer: { reason: check.mismatch, record: check.record } };
   return { index, packet };
+}
+
+/** The outcome of a matched response: wrong_answer before the rcode. */
+export function matchedOutcome(match: Matched): DnsOutcome {
+  return match.wrongAnswer ? 'wrong_answer' : outcomeOfRcode(match.packet.flags ?? 0);
 }
 
 // The common case: the server echoed our question byte for byte, apart from

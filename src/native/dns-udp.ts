@@ -1,0 +1,96 @@
+// TypeScript face of the DNS UDP addon (native/dns_udp.c), and the only module
+// that loads netprobe_dns.node. One NativeDnsSocket = one unconnected UDP
+// socket whose batch send is a single sendmmsg() call (as glibc sends A and
+// AAAA), and whose error queue (IP_RECVERR) reports ICMP port unreachable.
+// The DNS probe falls back to node:dgram when the addon is missing.
+import { createRequire } from 'node:module';
+
+/** A datagram that reached the socket. */
+export interface NativeMessage {
+  type: 'message';
+  addr: string;
+  port: number;
+  data: Buffer;
+}
+
+/** An ICMP error about a datagram we sent, from the socket's error queue. */
+export interface NativeIcmpError {
+  type: 'icmp';
+  /** Destination of the datagram that caused the error. */
+  addr: string;
+  port: number;
+  /** Who sent the ICMP error. */
+  hop: string;
+  icmpType: number;
+  icmpCode: number;
+  /** errno the kernel maps it to (ECONNREFUSED for port unreachable). */
+  code: string;
+  /** The UDP payload of the datagram that caused the error (our query, id first). */
+  data: Buffer;
+}
+
+export type NativeEvent = NativeMessage | NativeIcmpError;
+
+interface NativeSocketHandle {
+  send(addr: string, port: number, datagrams: readonly Buffer[]): { sent: number; code?: string };
+  readonly port: number;
+  close(): void;
+}
+
+interface Addon {
+  Socket: new (family: 4 | 6, onEvents: (events: NativeEvent[]) => void) => NativeSocketHandle;
+  openSockets(): number;
+}
+
+let addon: Addon | undefined;
+let loadError: string | undefined;
+
+function loadAddon(): Addon | undefined {
+  if (addon || loadError !== undefined) return addon;
+  if (process.platform !== 'linux') {
+    loadError = `the DNS UDP addon is Linux-only (this is ${process.platform})`;
+    return undefined;
+  }
+  try {
+    addon = createRequire(import.meta.url)('../../build/Release/netprobe_dns.node') as Addon;
+  } catch (err) {
+    loadError = `build/Release/netprobe_dns.node not loadable (run "npm rebuild"): ${(err as Error).message.split('\n')[0]}`;
+  }
+  return addon;
+}
+
+/** Why the addon cannot be used, or undefined when it can. */
+export function nativeDnsUnavailable(): string | undefined {
+  loadAddon();
+  return addon ? undefined : loadError;
+}
+
+/** Addon sockets whose fd is still open (0 without the addon): for leak checks. */
+export function openNativeDnsSockets(): number {
+  return addon ? addon.openSockets() : 0;
+}
+
+export class NativeDnsSocket {
+  readonly #handle: NativeSocketHandle;
+
+  /** Throws when the addon is absent (check nativeDnsUnavailable first) or the socket cannot be made. */
+  constructor(family: 4 | 6, onEvents: (events: NativeEvent[]) => void) {
+    const a = loadAddon();
+    if (!a) throw new Error(loadError);
+    this.#handle = new a.Socket(family, onEvents);
+  }
+
+  /** All datagrams in one sendmmsg(); `sent` < length means the rest failed with `code`. */
+  send(addr: string, port: number, datagrams: readonly Buffer[]): { sent: number; code?: string } {
+    return this.#handle.send(addr, port, datagrams);
+  }
+
+  /** Local (source) port. */
+  get port(): number {
+    return this.#handle.port;
+  }
+
+  close(): void {
+    this.#handle.close();
+  }
+}
