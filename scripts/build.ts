@@ -1,39 +1,51 @@
-// Compiles src/ to dist/ (plain JavaScript, one .js per .ts, same layout), so
-// the shipped daemon and CLI do not pay for type stripping at every start.
-// `npm ci` runs it as `prepare`, `npm run build` runs it by hand.
+// Bundles src/cli/main.ts and what it imports (npm dependencies included) into
+// plain JavaScript in dist/cli/, so the shipped daemon and CLI pay neither for
+// type stripping nor for resolving and compiling hundreds of module files at
+// every start. `npm ci` runs it as `prepare`, `npm run build` by hand; the
+// type check stays with `tsc --noEmit` (npm test).
 //
-// A production install (`npm ci --omit=dev`, as the image's build stage does
-// after building) has no TypeScript: it then keeps the dist/ it was given and
-// fails only when there is none, instead of failing the whole install.
-import { spawnSync } from 'node:child_process';
+// Dynamic imports stay separate chunks, loaded only when used: each CLI
+// command, Kubernetes discovery, the OpenTelemetry SDK. Chunks sit next to
+// main.js, two levels below the project root as src/native/icmp.ts is, so the
+// addon's relative path (../../build/Release) resolves the same from both.
+//
+// A production install (`npm ci --omit=dev`) has no esbuild: it then keeps the
+// dist/ it was given and fails only when there is none.
 import { existsSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
 
-let tsc: string | undefined;
+let esbuild: typeof import('esbuild');
 try {
-  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  esbuild = await import('esbuild');
 } catch {
-  tsc = undefined;
-}
-
-if (!tsc) {
   if (existsSync(path.join(dist, 'cli/main.js'))) {
-    console.log('build: TypeScript is not installed (production install); keeping the existing dist/');
+    console.log('build: esbuild is not installed (production install); keeping the existing dist/');
     process.exit(0);
   }
-  console.error('build: dist/ is missing and TypeScript is not installed: run `npm ci` (with dev dependencies) first');
+  console.error('build: dist/ is missing and esbuild is not installed: run `npm ci` (with dev dependencies) first');
   process.exit(1);
 }
 
-// Start from an empty dist/ so a source file deleted or renamed leaves no
-// stale module behind (tsc never removes outputs).
+// Start from an empty dist/ so no chunk of an earlier build is left behind.
 rmSync(dist, { recursive: true, force: true });
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-if (result.status !== 0) {
-  console.error('build: tsc failed');
-  process.exit(result.status ?? 1);
-}
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outdir: 'dist/cli',
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node26',
+  // CommonJS dependencies (prom-client, commander...) call require(); an ES
+  // module has none, so each file gets one bound to its own location.
+  banner: { js: "import { createRequire as __netprobeRequire } from 'node:module'; const require = __netprobeRequire(import.meta.url);" },
+  // No minification: stack traces stay readable (esbuild keeps the names
+  // of functions and classes unless it minifies).
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
