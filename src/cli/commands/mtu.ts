@@ -3,7 +3,7 @@
 // summary: ceiling, who sent "fragmentation needed" with which MTU, black hole.
 import { Command } from 'commander';
 import { MAX_PACKET, MIN_PACKET } from '../../native/icmp.ts';
-import { icmpTarget } from '../../probes/icmp/config.ts';
+import { icmpTarget } from '../../probes/icmp/target.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
 import { runIcmp } from '../../probes/icmp/run.ts';
 import type { SearchProgress } from '../../probes/icmp/search.ts';
