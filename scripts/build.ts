@@ -12,6 +12,7 @@
 // A production install (`npm ci --omit=dev`) has no esbuild: it then keeps the
 // dist/ it was given and fails only when there is none.
 import { existsSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,6 +30,24 @@ try {
   process.exit(1);
 }
 
+// Node builtins are loaded with require(), not `import`: for an import Node
+// builds an ES module facade that reads every export, which runs the lazy
+// getters of node:http (WebSocket, EventSource...) and so loads Node's own
+// bundled undici, http2, zlib, worker_threads and webstreams: 20 MB of RSS
+// and ~100 internal modules the daemon never uses.
+const builtinsByRequire: import('esbuild').Plugin = {
+  name: 'builtins-by-require',
+  setup(build) {
+    const names = builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace(/[/]/g, '\\/'));
+    const filter = new RegExp(`^(node:.*|${names.join('|')})$`);
+    build.onResolve({ filter }, (args) =>
+      // The require() inside the stand-in module is the real builtin: external.
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 // Start from an empty dist/ so no chunk of an earlier build is left behind.
 rmSync(dist, { recursive: true, force: true });
 await esbuild.build({
@@ -44,6 +63,7 @@ await esbuild.build({
   // CommonJS dependencies (prom-client, commander...) call require(); an ES
   // module has none, so each file gets one bound to its own location.
   banner: { js: "import { createRequire as __netprobeRequire } from 'node:module'; const require = __netprobeRequire(import.meta.url);" },
+  plugins: [builtinsByRequire],
   // No minification: stack traces stay readable (esbuild keeps the names
   // of functions and classes unless it minifies).
   legalComments: 'eof',
