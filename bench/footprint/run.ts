@@ -6,7 +6,8 @@
 //     its own loopback responder) vs prometheus-blackbox-exporter answering
 //     a DNS /probe every second against a local dnsmasq, both running side by
 //     side for SETTLE_MS with a Prometheus-like scrape every 5 s; VmRSS (and
-//     private memory, i.e. without the shared executable pages) at the end;
+//     private memory, i.e. without the shared executable pages) at the end,
+//     and an idle `node -e` as the floor any Node program starts from;
 //   - CLI start to first output: `netprobe mtu 127.0.0.1` vs `dig` against the
 //     same dnsmasq, plus `netprobe --version` and bare `node -e` as the floor.
 // Prints min / median / max and ratios. Loopback only; bounded (~90 s).
@@ -38,7 +39,7 @@ interface Memory {
 }
 
 /** One round: both daemons up at once, same window, same scrape cadence. */
-async function daemonRound(dir: string, dnsPort: number): Promise<{ netprobe: Memory; blackbox: Memory }> {
+async function daemonRound(dir: string, dnsPort: number): Promise<{ netprobe: Memory; blackbox: Memory; node: Memory }> {
   const config = path.join(dir, 'blackbox.yml');
   writeFileSync(
     config,
@@ -46,8 +47,10 @@ async function daemonRound(dir: string, dnsPort: number): Promise<{ netprobe: Me
   );
   const bbPort = await freePort();
   const np = await startProcess(NETPROBE, ['run', '--listen', '127.0.0.1:0', '--log-level', 'warn'], /metrics at (http:\/\/[\d.:]+)\/metrics/);
+  // The floor: Node itself, idle, nothing loaded.
+  const idle = await startProcess(NODE, ['-e', 'console.log("up"); setInterval(() => {}, 1000)'], /up/);
   const bb = await startProcess(BLACKBOX, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${bbPort}`], /Listening on|msg="Listening/, 15_000).catch(async (error) => {
-    await stopProcess(np.child);
+    await Promise.all([stopProcess(np.child), stopProcess(idle.child)]);
     throw error;
   });
   try {
@@ -62,20 +65,23 @@ async function daemonRound(dir: string, dnsPort: number): Promise<{ netprobe: Me
     }
     const netprobe = { rss: rssMb(np.child.pid!), priv: privateMb(np.child.pid!) };
     const blackbox = { rss: rssMb(bb.child.pid!), priv: privateMb(bb.child.pid!) };
-    return { netprobe, blackbox };
+    const node = { rss: rssMb(idle.child.pid!), priv: privateMb(idle.child.pid!) };
+    return { netprobe, blackbox, node };
   } finally {
-    await Promise.all([stopProcess(np.child), stopProcess(bb.child)]);
+    await Promise.all([stopProcess(np.child), stopProcess(bb.child), stopProcess(idle.child)]);
   }
 }
 
 const started = performance.now();
 const dir = mkdtempSync(path.join(tmpdir(), 'netprobe-bench-footprint-'));
 const dns = await startDnsmasq();
-const mem = { npRss: [] as number[], npPriv: [] as number[], bbRss: [] as number[], bbPriv: [] as number[] };
+const mem = { npRss: [] as number[], npPriv: [] as number[], bbRss: [] as number[], bbPriv: [] as number[], nodeRss: [] as number[], nodePriv: [] as number[] };
 const cli = { mtu: [] as number[], mtuExit: [] as number[], version: [] as number[], node: [] as number[], dig: [] as number[], digExit: [] as number[] };
 try {
   for (let r = 0; r < ROUNDS; r++) {
-    const { netprobe, blackbox } = await daemonRound(dir, dns.port);
+    const { netprobe, blackbox, node } = await daemonRound(dir, dns.port);
+    mem.nodeRss.push(node.rss);
+    mem.nodePriv.push(node.priv);
     mem.npRss.push(netprobe.rss);
     mem.npPriv.push(netprobe.priv);
     mem.bbRss.push(blackbox.rss);
@@ -113,6 +119,8 @@ const lines = [
   row('  of which private (not shared executable pages)', s(mem.npPriv), 1),
   row('blackbox_exporter, 1 DNS /probe per s: RSS', bbRss, 1),
   row('  of which private', s(mem.bbPriv), 1),
+  row('idle node -e (floor: Node itself): RSS', s(mem.nodeRss), 1),
+  row('  of which private', s(mem.nodePriv), 1),
   '',
   `${'CLI, ms from spawn to first output'.padEnd(52)} ${'min / median / max'.padStart(22)}`,
   row('netprobe mtu 127.0.0.1', mtu, 0, `${fmtRatio(mtu, dig)} of dig`),
