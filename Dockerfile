@@ -15,7 +15,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json binding.gyp tsconfig.json ./
 COPY native/ native/
-COPY scripts/build.ts scripts/
+COPY scripts/build.mjs scripts/
 COPY src/ src/
 # A full install first: npm runs `node-gyp rebuild` for binding.gyp (against
 # this image's own Node headers) and then `prepare`, which bundles src/ into

@@ -29,7 +29,7 @@ describe('dist/', () => {
       ...readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `src/${f}`),
       'package.json',
       'package-lock.json',
-      'scripts/build.ts',
+      'scripts/build.mjs',
     ];
     expect(inputs.length).toBeGreaterThan(20);
     const newer = inputs.filter((f) => statSync(path.join(root, f)).mtimeMs > built!);

@@ -10,7 +10,8 @@
 // addon's relative path (../../build/Release) resolves the same from both.
 //
 // A production install (`npm ci --omit=dev`) has no esbuild: it then keeps the
-// dist/ it was given and fails only when there is none.
+// dist/ it was given and fails only when there is none. Plain JavaScript, so
+// that path works with whatever Node runs npm (the pinned one is a dev dependency).
 import { existsSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -18,7 +19,8 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
 
-let esbuild: typeof import('esbuild');
+/** @type {typeof import('esbuild')} */
+let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
@@ -35,7 +37,8 @@ try {
 // getters of node:http (WebSocket, EventSource...) and so loads Node's own
 // bundled undici, http2, zlib, worker_threads and webstreams: 20 MB of RSS
 // and ~100 internal modules the daemon never uses.
-const builtinsByRequire: import('esbuild').Plugin = {
+/** @type {import('esbuild').Plugin} */
+const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(build) {
     const names = builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace(/[/]/g, '\\/'));
