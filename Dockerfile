@@ -13,13 +13,13 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json binding.gyp tsconfig.json ./
 COPY native/ native/
-COPY scripts/build.ts scripts/
+COPY scripts/build.mjs scripts/
 COPY src/ src/
 # A full install first: npm runs `node-gyp rebuild` for binding.gyp (against
-# this image's own Node headers) and then `prepare`, which compiles src/ to
-# dist/ with TypeScript. Then the dev dependencies go (--omit=dev: no
+# this image's own Node headers) and then `prepare`, which bundles src/ into
+# dist/ with esbuild. Then the dev dependencies go (--omit=dev: no esbuild,
 # TypeScript, vitest, the `node` toolchain package or test-only models).
 RUN npm ci --no-audit --no-fund --nodedir=/usr/local \
  && test -f build/Release/netprobe_icmp.node \

@@ -85,9 +85,12 @@ function describeType(node: Json): string {
   return `${String(node.type ?? 'any')}${bounds.length ? ` (${bounds.join(', ')})` : ''}`;
 }
 
+// Every command, loaded once (the CLI itself loads only the one it runs).
+const fullProgram = await buildProgram();
+
 /** Every command's --help, at a fixed width so the file is stable. */
 export function cliDoc(): string {
-  const program = buildProgram();
+  const program = fullProgram;
   program.configureHelp({ helpWidth: 100 });
   const sections = program.commands.map((command) => {
     command.configureHelp({ helpWidth: 100 });

@@ -3,7 +3,8 @@
 # installs the Debian packages the tests use (real DNS servers, nftables,
 # iputils, Prometheus + promtool, blackbox_exporter, dnsperf) and the npm
 # packages (Node 26 LTS comes from the `node` npm package), builds the ICMP
-# addon, then runs typecheck and every vitest file, lab tests included.
+# addon and dist/ (npm ci's prepare; npm test rebuilds dist/ too), then runs
+# typecheck and every vitest file, lab tests included.
 # Lab tests need root; with CI=true a lab test that cannot run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,57 +1,70 @@
-// Probes and wall time to the exact path-MTU ceiling between 68 and 9000:
-// netprobe's search vs a plain binary search driven with iputils
-// `ping -M do -c 1 -W T -s N` (one process per step, as a script would do it),
-// on a router hop at 1400 that answers frag-needed, and on the same hop with
-// frag-needed dropped (black hole). Prints a table.
+// Probes and wall time to the exact path-MTU ceiling between 68 and 9000, as
+// a user gets it: `netprobe mtu` as a CLI process (Node start included, the
+// shipped bin/netprobe) vs a plain binary search driven with iputils
+// `ping -M do -c 1 -W T -s N` (one process per step, as a script would do
+// it), on a router hop at 1400 that answers frag-needed, and on the same hop
+// with frag-needed dropped (black hole). Both run in the client namespace
+// through `ip netns exec`, alternating, after flushing the namespace's cached
+// PMTU; the bisection flushes it before every step (`ip route flush cache`,
+// counted in its time), or each failing step after the first frag-needed
+// would wait out its whole timeout on the kernel's "message too long".
 //
-//   npx node bench/icmp/mtu-search.ts [--runs 5] [--timeout 1s]
-import { IcmpEngine } from '../../src/native/icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
-import { runIcmp } from '../../src/probes/icmp/run.ts';
-import { systemClock } from '../../src/probes/types.ts';
+//   npm run bench:mtu -- [--runs 5] [--timeout 1s]
+import path from 'node:path';
 import { buildRouterLab, injectPmtuBlackhole, Lab, type RouterLab } from '../../test/lab/harness.ts';
+import { fmtRatio, fmtSpread, spread } from '../footprint/measure.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
-const RUNS = Number(flag('--runs', '5'));
+const RUNS = Math.max(3, Number(flag('--runs', '5')));
 const TIMEOUT_S = Number(flag('--timeout', '1s').replace(/s$/, ''));
 const MIN = 68;
 const MAX = 9000;
+const NETPROBE = path.resolve(import.meta.dirname, '../../bin/netprobe');
 
-interface Row {
-  tool: string;
-  path: string;
-  ceilings: number[];
-  probes: number[];
-  seconds: number[];
+interface Run {
+  ceiling: number;
+  probes: number;
+  seconds: number;
+  /** netprobe only: the search itself as the CLI reports it ("elapsed"). */
+  searchSeconds?: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+async function flushPmtu(lab: Lab, router: RouterLab): Promise<void> {
+  await lab.exec(router.clientNs, ['ip', 'route', 'flush', 'cache']);
+}
 
-async function netprobeSearch(engine: IcmpEngine, router: RouterLab, attempts: number) {
-  const r = await runIcmp(
-    icmpTarget(router.farIp),
-    { sizes: [], count: 1, intervalMs: 0, timeoutMs: TIMEOUT_S * 1000, search: { min: MIN, max: MAX, parallel: 8, attempts }, expectedMtu: null, socket: 'raw', engine },
-    { signal: new AbortController().signal, clock: systemClock },
+/** `netprobe mtu` as a process, spawn to exit. */
+async function netprobeCli(lab: Lab, router: RouterLab, attempts: number): Promise<Run> {
+  await flushPmtu(lab, router);
+  const started = performance.now();
+  const r = await lab.exec(
+    router.clientNs,
+    [NETPROBE, 'mtu', router.farIp, '--min', String(MIN), '--max', String(MAX), '--timeout', `${TIMEOUT_S}s`, '--attempts', String(attempts), '--socket', 'raw', '--json'],
+    { allowFailure: true },
   );
-  return { ceiling: r.ceilingBytes ?? -1, probes: r.probesSent, seconds: r.durationSeconds };
+  const seconds = (performance.now() - started) / 1000;
+  const out = JSON.parse(r.stdout) as { ceiling_bytes: number | null; probes_sent: number; elapsed_seconds: number };
+  return { ceiling: out.ceiling_bytes ?? -1, probes: out.probes_sent, seconds, searchSeconds: out.elapsed_seconds };
 }
 
 /** Binary search with one `ping -M do` process per step: the usual shell-script approach. */
-async function pingSearch(lab: Lab, router: RouterLab) {
+async function pingSearch(lab: Lab, router: RouterLab): Promise<Run> {
   let lo = MIN - 1; // largest size known to pass
   let hi = MAX + 1; // smallest size known to fail
   let probes = 0;
+  await flushPmtu(lab, router);
   const started = performance.now();
-  // Like a script: check the top first, then bisect.
   const tryPing = async (size: number) => {
     probes++;
+    await flushPmtu(lab, router);
     const r = await lab.exec(router.clientNs, ['ping', '-n', '-c', '1', '-W', String(TIMEOUT_S), '-M', 'do', '-s', String(size - 28), router.farIp], { allowFailure: true });
     return r.code === 0;
   };
+  // Like a script: check the top first, then bisect.
   if (await tryPing(MAX)) lo = MAX;
   else hi = MAX;
   while (hi - lo > 1) {
@@ -62,39 +75,47 @@ async function pingSearch(lab: Lab, router: RouterLab) {
   return { ceiling: lo, probes, seconds: (performance.now() - started) / 1000 };
 }
 
-const rows: Row[] = [];
+const tools: [string, (lab: Lab, router: RouterLab) => Promise<Run>][] = [
+  ['netprobe mtu (attempts 2, default)', (lab, r) => netprobeCli(lab, r, 2)],
+  ['netprobe mtu --attempts 1', (lab, r) => netprobeCli(lab, r, 1)],
+  ['ping -M do bisection + flush', pingSearch],
+];
+const results = new Map<string, Run[]>();
+const started = performance.now();
 const lab = await Lab.create(import.meta.url);
 try {
   const router = await buildRouterLab(lab, { farMtu: 1400 });
-  const engine = new IcmpEngine({ mode: 'raw', netns: `/run/netns/${router.clientNs}` });
-  for (const path of ['frag-needed', 'black hole']) {
-    if (path === 'black hole') await injectPmtuBlackhole(router);
-    const tools: [string, () => Promise<{ ceiling: number; probes: number; seconds: number }>][] = [
-      ['netprobe (attempts 2)', () => netprobeSearch(engine, router, 2)],
-      ['netprobe (attempts 1)', () => netprobeSearch(engine, router, 1)],
-      ['ping -M do bisect', () => pingSearch(lab, router)],
-    ];
-    for (const [tool, fn] of tools) {
-      const row: Row = { tool, path, ceilings: [], probes: [], seconds: [] };
-      for (let i = 0; i < RUNS; i++) {
-        const r = await fn();
-        row.ceilings.push(r.ceiling);
-        row.probes.push(r.probes);
-        row.seconds.push(r.seconds);
+  for (const pathName of ['frag-needed', 'black hole']) {
+    if (pathName === 'black hole') await injectPmtuBlackhole(router);
+    // Rounds alternate the tools, so each sees the same load on the shared machine.
+    for (let i = 0; i < RUNS; i++) {
+      for (const [tool, fn] of tools) {
+        const key = `${pathName}|${tool}`;
+        results.set(key, [...(results.get(key) ?? []), await fn(lab, router)]);
       }
-      rows.push(row);
     }
   }
-  engine.close();
 } finally {
   await lab.destroy();
 }
 
-console.log(`Exact path-MTU ceiling between ${MIN} and ${MAX}, router hop at 1400, per-probe timeout ${TIMEOUT_S} s, ${RUNS} runs each (median, [min..max])`);
-console.log('| path        | tool                  | ceilings found | probes (median) | wall time s (median) | wall time s range |');
-console.log('|-------------|-----------------------|----------------|-----------------|----------------------|-------------------|');
-for (const r of rows) {
-  const found = [...new Set(r.ceilings)].join(',');
-  const range = `${Math.min(...r.seconds).toFixed(3)}..${Math.max(...r.seconds).toFixed(3)}`;
-  console.log(`| ${r.path.padEnd(11)} | ${r.tool.padEnd(21)} | ${found.padEnd(14)} | ${String(median(r.probes)).padStart(15)} | ${median(r.seconds).toFixed(4).padStart(20)} | ${range.padStart(17)} |`);
+const lines = [
+  `Exact path-MTU ceiling between ${MIN} and ${MAX}, router hop at 1400, per-probe timeout ${TIMEOUT_S} s, ${RUNS} rounds (min / median / max)`,
+  '',
+  `${'path'.padEnd(12)} ${'tool'.padEnd(36)} ${'ceiling'.padEnd(8)} ${'probes'.padStart(6)} ${'wall s, process'.padStart(24)} ${'search s (reported)'.padStart(24)}  vs ping (medians; best..worst)`,
+];
+for (const pathName of ['frag-needed', 'black hole']) {
+  const ping = spread(results.get(`${pathName}|${tools[2]![0]}`)!.map((r) => r.seconds));
+  for (const [tool] of tools) {
+    const runs = results.get(`${pathName}|${tool}`)!;
+    const wall = spread(runs.map((r) => r.seconds));
+    const search = runs[0]!.searchSeconds === undefined ? '-' : fmtSpread(spread(runs.map((r) => r.searchSeconds!)), 3);
+    const ceilings = [...new Set(runs.map((r) => r.ceiling))].join(',');
+    const ratio = tool === tools[2]![0] ? '' : fmtRatio(wall, ping);
+    lines.push(
+      `${pathName.padEnd(12)} ${tool.padEnd(36)} ${ceilings.padEnd(8)} ${String(spread(runs.map((r) => r.probes)).median).padStart(6)} ${fmtSpread(wall, 3).padStart(24)} ${search.padStart(24)}  ${ratio}`,
+    );
+  }
 }
+lines.push('', `total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(lines.join('\n'));

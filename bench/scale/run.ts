@@ -1,10 +1,12 @@
-// Scale bench (issue 3): one daemon probing 1,000 targets once per second,
-// TCP (and ICMP when that kind is registered), on loopback aliases only.
+// Scale bench (issue 3): one daemon probing 1,000 targets once per second
+// per kind: DNS (single A over UDP to a local dnsmasq, one name per target),
+// TCP and ICMP (on loopback aliases), loopback only. dnsmasq and the TCP farm
+// are separate processes, so their work is not charged to the daemon.
 // Measures the daemon's CPU share of one core (/proc/PID/stat), RSS
 // (/proc/PID/status), schedule-lag p99 (netprobe_schedule_lag_seconds) and
 // /metrics render time, over a bounded window. Not a timed test: it prints.
 //
-//   npx node bench/scale/run.ts [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--node-options OPTS] [--node-args FLAGS] [--cpu-prof DIR]
+//   npm run bench:scale -- [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--no-dns] [--node-options OPTS] [--node-args FLAGS] [--cpu-prof DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ import { parseArgs } from 'node:util';
 import { KINDS } from '../../src/probes/registry.ts';
 import { parseDuration } from '../../src/util/durations.ts';
 import { quantile } from '../../src/util/stats.ts';
+import { type Dnsmasq, startDnsmasq } from '../../test/support/dnsmasq.ts';
+import { fmtSpread, spread } from '../footprint/measure.ts';
 import { farmAddress } from './farm.ts';
 import { histogramQuantile, parseSamples, sumSamples, type Samples } from './prom-text.ts';
 
@@ -30,8 +34,11 @@ const { values: flags } = parseArgs({
   options: {
     targets: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '60' },
+    /** Fresh farm, dnsmasq and daemon per round; the summary gives min / median / max. */
+    rounds: { type: 'string', default: '3' },
     refused: { type: 'string', default: '0.1' },
     'no-icmp': { type: 'boolean', default: false },
+    'no-dns': { type: 'boolean', default: false },
     /** Probe interval; the issue's figure is 1s, longer ones show how cost scales. */
     every: { type: 'string', default: '1s' },
     /** NODE_OPTIONS for the daemon only, e.g. "--max-semi-space-size=32" (heap tuning experiments). */
@@ -51,6 +58,8 @@ if (!(refusedShare >= 0 && refusedShare <= 1)) throw new Error(`--refused: 0..1,
 const everyMs = parseDuration(flags.every) ?? Number.NaN;
 if (!(everyMs >= 100 && everyMs <= 60_000)) throw new Error(`--every: a duration from 100ms to 60s, got ${flags.every}`);
 const withIcmp = !flags['no-icmp'] && 'icmp' in KINDS;
+const withDns = !flags['no-dns'];
+const DNS_ZONE = 'scale.test';
 const listening = Math.round(targetCount * (1 - refusedShare));
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
@@ -92,7 +101,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-function writeConfig(dir: string): string {
+function writeConfig(dir: string, dnsPort: number | undefined): string {
   const addresses = Array.from({ length: targetCount }, (_, i) => farmAddress(i));
   const lines = [
     'sourceNode: bench',
@@ -111,6 +120,10 @@ function writeConfig(dir: string): string {
   if (withIcmp) {
     lines.push('  - name: scale_icmp', '    kind: icmp', `    every: ${flags.every}`, '    count: 1', '    sizes: [84]', '    timeout: 1s', '    targetKind: loopback', '    targets:');
     lines.push(...addresses.map((a) => `      - "${a}"`));
+  }
+  if (dnsPort !== undefined) {
+    lines.push('  - name: scale_dns', '    kind: dns', `    every: ${flags.every}`, `    servers: ["127.0.0.1:${dnsPort}"]`, '    transport: udp', '    mode: single', '    qtypes: [A]', '    timeout: 1s', '    attempts: 1', '    targetKind: loopback', '    names:');
+    lines.push(...Array.from({ length: targetCount }, (_, i) => `      - n${i}.${DNS_ZONE}`));
   }
   const file = path.join(dir, 'scale.yaml');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -131,10 +144,19 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-async function main(): Promise<void> {
+interface RoundResult {
+  cpuPercent: number;
+  usPerRun: number;
+  rssMaxMb: number;
+  renderP50Ms: number;
+  skipped: number;
+}
+
+async function round(): Promise<RoundResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netprobe-scale-'));
   let farm: ChildProcess | undefined;
   let daemon: ChildProcess | undefined;
+  let dns: Dnsmasq | undefined;
   // A hard stop so the bench is bounded whatever happens.
   const guard = setTimeout(() => {
     process.stderr.write('scale bench: hard time limit reached, stopping\n');
@@ -146,7 +168,9 @@ async function main(): Promise<void> {
   try {
     farm = spawn(process.execPath, [FARM, String(listening), String(PORT)], { stdio: ['pipe', 'pipe', 'pipe'] });
     await waitForLine(farm, /ready (\d+)/, 'target farm', 30_000);
-    const config = writeConfig(dir);
+    // Every name in the zone answers 192.0.2.9 (dnsmasq --address): no upstream.
+    dns = withDns ? await startDnsmasq({ extraArgs: [`--address=/${DNS_ZONE}/192.0.2.9`, '--cache-size=10000'] }) : undefined;
+    const config = writeConfig(dir, dns?.port);
     const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(flags['cpu-prof'])] : [];
     const nodeArgs = flags['node-args'] ? flags['node-args'].split(/\s+/).filter(Boolean) : [];
     daemon = spawn(process.execPath, [...prof, ...nodeArgs, MAIN, 'run', '--config', config, '--log-level', 'warn'], {
@@ -157,11 +181,11 @@ async function main(): Promise<void> {
     const pid = daemon.pid!;
     process.stdout.write(
       `scale bench: ${targetCount} targets (${listening} listening, ${targetCount - listening} refused) on 127.1.x.y:${PORT}, ` +
-        `${flags['node-options'] ? `daemon NODE_OPTIONS "${flags['node-options']}", ` : ''}${flags['node-args'] ? `daemon flags "${flags['node-args']}", ` : ''}kinds: tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' only (--no-icmp)' : ' only (icmp not in the registry)'}, every ${flags.every}; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
+        `${flags['node-options'] ? `daemon NODE_OPTIONS "${flags['node-options']}", ` : ''}${flags['node-args'] ? `daemon flags "${flags['node-args']}", ` : ''}kinds: ${withDns ? 'dns + ' : ''}tcp${withIcmp ? ' + icmp' : flags['no-icmp'] ? ' (--no-icmp)' : ' (icmp not in the registry)'}, every ${flags.every}; warm-up ${WARMUP_MS / 1000}s, window ${seconds}s\n`,
     );
     await sleep(WARMUP_MS);
 
-    const start = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, t: performance.now(), scrape: await scrape(url) };
+    const start = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, dnsCpu: dns ? cpuTimes(dns.pid).total : 0, t: performance.now(), scrape: await scrape(url) };
     const rss: number[] = [rssMb(pid)];
     const renders: number[] = [start.scrape.ms];
     const end = start.t + seconds * 1000;
@@ -175,7 +199,7 @@ async function main(): Promise<void> {
         nextScrape += 10_000;
       }
     }
-    const last = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, t: performance.now(), scrape: await scrape(url) };
+    const last = { cpu: cpuTimes(pid), farmCpu: cpuTimes(farm.pid!).total, dnsCpu: dns ? cpuTimes(dns.pid).total : 0, t: performance.now(), scrape: await scrape(url) };
     renders.push(last.scrape.ms);
     rss.push(rssMb(pid));
 
@@ -203,6 +227,10 @@ async function main(): Promise<void> {
       ['runs skipped (overlap)', String(delta('netprobe_probe_skipped_total')), ''],
       ['target farm CPU (not the daemon)', `${(((last.farmCpu - start.farmCpu) / window) * 100).toFixed(2)} %`, 'accepts ~1 conn/target/s'],
     ];
+    if (withDns) {
+      rows.splice(6, 0, ['dns runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_dns' }) / window).toFixed(1), `lookups success ${delta('netprobe_dns_lookups_total', { result: 'success' })} / all ${delta('netprobe_dns_lookups_total')}`]);
+      rows.push(['dnsmasq CPU (not the daemon)', `${(((last.dnsCpu - start.dnsCpu) / window) * 100).toFixed(2)} %`, 'answers ~1 query/target/s']);
+    }
     if (withIcmp) {
       rows.splice(6, 0, ['icmp runs/s', (delta('netprobe_probe_runs_total', { probe: 'scale_icmp' }) / window).toFixed(1), `replies ${delta('netprobe_icmp_replies_total')} / requests ${delta('netprobe_icmp_requests_total')}`]);
     }
@@ -212,13 +240,40 @@ async function main(): Promise<void> {
     for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}\n`);
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     process.stdout.write(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), load average ${load} at the end; node ${process.version}; CLK_TCK ${CLK_TCK}\n`);
+    return {
+      cpuPercent: cpuShare * 100,
+      usPerRun: ((last.cpu.total - start.cpu.total) / Math.max(1, runs)) * 1e6,
+      rssMaxMb: rssMax,
+      renderP50Ms: quantile(sortedRenders, 0.5),
+      skipped: delta('netprobe_probe_skipped_total'),
+    };
   } finally {
     clearTimeout(guard);
     await stopChild(daemon, 'SIGTERM');
+    await dns?.stop();
     farm?.stdin?.end();
     await stopChild(farm, 'SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+const roundCount = Math.max(1, Number(flags.rounds));
+const results: RoundResult[] = [];
+for (let r = 0; r < roundCount; r++) {
+  process.stdout.write(`\n== round ${r + 1} of ${roundCount}\n`);
+  results.push(await round());
+}
+const line = (what: string, pick: (r: RoundResult) => number, digits: number, unit: string): string =>
+  `${what.padEnd(28)} ${fmtSpread(spread(results.map(pick)), digits).padStart(26)} ${unit}`;
+process.stdout.write(
+  [
+    '',
+    `summary over ${roundCount} rounds (min / median / max): ${targetCount} targets per kind, every ${flags.every}`,
+    line('daemon CPU, % of one core', (r) => r.cpuPercent, 1, '%'),
+    line('CPU per run', (r) => r.usPerRun, 0, 'µs'),
+    line('daemon RSS max', (r) => r.rssMaxMb, 0, 'MB'),
+    line('/metrics render p50', (r) => r.renderP50Ms, 1, 'ms'),
+    line('runs skipped (overlap)', (r) => r.skipped, 0, ''),
+    '',
+  ].join('\n'),
+);

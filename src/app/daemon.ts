@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { Registry } from 'prom-client';
+import { Registry } from '../exporters/prom-registry.ts';
 import type { Config, ProbeConfig } from '../config/schema.ts';
 import { DEFAULT_EVERY_MS } from '../config/schema.ts';
 import { DnsResponder } from '../embedded/dns-responder.ts';

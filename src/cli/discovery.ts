@@ -8,15 +8,10 @@ import type { Daemon } from '../app/daemon.ts';
 import { ConfigError, loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { attachDiscoveryMetrics } from '../metrics/record-discovery.ts';
-import {
-  type Discovery,
-  discoveryOptionsFromConfig,
-  onDiscoveredChange,
-  PLACEHOLDER_SNAPSHOT,
-  resolveDiscoveryRefs,
-  snapshotOf,
-  startDiscovery,
-} from '../targets/kubernetes/index.ts';
+import type { Discovery } from '../targets/kubernetes/discovery.ts';
+// Only the ref resolution here: the API client (and its HTTP stack, a third
+// of the daemon's memory) is imported when a config enables discovery.
+import { onDiscoveredChange, PLACEHOLDER_SNAPSHOT, resolveDiscoveryRefs, snapshotOf } from '../targets/kubernetes/resolve.ts';
 import type { Logger } from '../util/logger.ts';
 
 /** How long the first load waits for every watch to list before going on with what it has. */
@@ -39,6 +34,7 @@ function checkShape(file: string): Config {
 export async function startClusterTargets(file: string, env: NodeJS.ProcessEnv, log: Logger): Promise<ClusterTargets | undefined> {
   const checked = checkShape(file);
   if (!checked.kubernetes?.enabled) return undefined;
+  const { discoveryOptionsFromConfig, startDiscovery } = await import('../targets/kubernetes/index.ts');
   const options = discoveryOptionsFromConfig(checked.kubernetes, {
     env,
     readFile: (p) => readFileSync(p, 'utf8'),

@@ -2,4 +2,5 @@
 // netprobe's single entry point: the daemon and every run-once probe command.
 import { buildProgram } from './program.ts';
 
-await buildProgram().parseAsync(process.argv);
+const program = await buildProgram(process.argv.slice(2));
+await program.parseAsync(process.argv);

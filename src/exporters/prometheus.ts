@@ -2,7 +2,7 @@
 // registry), instruments built from the catalog, `source_node` added to every
 // series. The series themselves live in prom-series.ts (same exposition text
 // as prom-client's classes, without hashing label objects on every update).
-import { Registry } from 'prom-client';
+import { Registry } from './prom-registry.ts';
 import { INSTRUMENTS, type InstrumentKey, type Labels, type MetricSink } from '../metrics/catalog.ts';
 import { PromMetric } from './prom-series.ts';
 

@@ -5,7 +5,7 @@ import { parseHostPort } from '../../config/common.ts';
 import { ConfigError, loadConfigFile, parseConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { createLogger, type Level } from '../../util/logger.ts';
-import { type ClusterTargets, startClusterTargets } from '../discovery.ts';
+import type { ClusterTargets } from '../discovery.ts';
 import { EXIT_USAGE, UsageError, action } from '../errors.ts';
 
 const IN_CLUSTER_CONFIG = '/etc/netprobe/config.yaml';
@@ -36,7 +36,7 @@ async function runDaemon(flags: RunFlags): Promise<number> {
   // A `kubernetes:` block starts discovery first: its targets fill the config's refs.
   let cluster: ClusterTargets | undefined;
   try {
-    cluster = file ? await startClusterTargets(file, process.env, log) : undefined;
+    cluster = file ? await (await import('../discovery.ts')).startClusterTargets(file, process.env, log) : undefined;
   } catch (error) {
     process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `netprobe run: ${file}: ${(error as Error).message}\n`);
     return EXIT_USAGE;

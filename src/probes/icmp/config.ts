@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { baseProbeShape, duration, positiveDuration } from '../../config/common.ts';
 import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
+import { icmpTarget } from './target.ts';
 import type { IcmpOptions, IcmpTarget } from './types.ts';
 
 const NODE_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -87,9 +88,7 @@ export const icmpProbeSchema = z
 
 export type IcmpProbeConfig = z.output<typeof icmpProbeSchema>;
 
-export function icmpTarget(host: string, kind = 'static', node = ''): IcmpTarget {
-  return { id: `icmp://${host}`, label: host, kind, node, host };
-}
+export { icmpTarget };
 
 export function icmpTargets(config: IcmpProbeConfig): IcmpTarget[] {
   return config.targets.map((t) => icmpTarget(t.host, config.targetKind, t.node));

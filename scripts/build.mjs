@@ -1,0 +1,74 @@
+// Bundles src/cli/main.ts and what it imports (npm dependencies included) into
+// plain JavaScript in dist/cli/, so the shipped daemon and CLI pay neither for
+// type stripping nor for resolving and compiling hundreds of module files at
+// every start. `npm ci` runs it as `prepare`, `npm run build` by hand; the
+// type check stays with `tsc --noEmit` (npm test).
+//
+// Dynamic imports stay separate chunks, loaded only when used: each CLI
+// command, Kubernetes discovery, the OpenTelemetry SDK. Chunks sit next to
+// main.js, two levels below the project root as src/native/icmp.ts is, so the
+// addon's relative path (../../build/Release) resolves the same from both.
+//
+// A production install (`npm ci --omit=dev`) has no esbuild: it then keeps the
+// dist/ it was given and fails only when there is none. Plain JavaScript, so
+// that path works with whatever Node runs npm (the pinned one is a dev dependency).
+import { existsSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+
+/** @type {typeof import('esbuild')} */
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  if (existsSync(path.join(dist, 'cli/main.js'))) {
+    console.log('build: esbuild is not installed (production install); keeping the existing dist/');
+    process.exit(0);
+  }
+  console.error('build: dist/ is missing and esbuild is not installed: run `npm ci` (with dev dependencies) first');
+  process.exit(1);
+}
+
+// Node builtins are loaded with require(), not `import`: for an import Node
+// builds an ES module facade that reads every export, which runs the lazy
+// getters of node:http (WebSocket, EventSource...) and so loads Node's own
+// bundled undici, http2, zlib, worker_threads and webstreams: 20 MB of RSS
+// and ~100 internal modules the daemon never uses.
+/** @type {import('esbuild').Plugin} */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    const names = builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace(/[/]/g, '\\/'));
+    const filter = new RegExp(`^(node:.*|${names.join('|')})$`);
+    build.onResolve({ filter }, (args) =>
+      // The require() inside the stand-in module is the real builtin: external.
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+// Start from an empty dist/ so no chunk of an earlier build is left behind.
+rmSync(dist, { recursive: true, force: true });
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outdir: 'dist/cli',
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node26',
+  // CommonJS dependencies (prom-client, commander...) call require(); an ES
+  // module has none, so each file gets one bound to its own location.
+  banner: { js: "import { createRequire as __netprobeRequire } from 'node:module'; const require = __netprobeRequire(import.meta.url);" },
+  plugins: [builtinsByRequire],
+  // No minification: stack traces stay readable (esbuild keeps the names
+  // of functions and classes unless it minifies).
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
