@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/probes/types.ts';
 import { Scheduler, type Job } from '../../src/scheduler/scheduler.ts';
 import { nextSlot, phaseOffset } from '../../src/scheduler/spread.ts';
+import { COALESCE_MS } from '../../src/scheduler/wake-queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,3 +163,19 @@ describe('Scheduler under many jobs', () => {
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(9);
   });
 });
+
+describe('Scheduler wake-ups', () => {
+  it('runs jobs due within a few ms of each other from one timer wake-up', async () => {
+    const h = harness(1000);
+    active = h.scheduler;
+    let runs = 0;
+    // 300 hashed phases in one second: ~1 ms apart, so one timer per run would wake ~300 times a second.
+    h.scheduler.reconcile(Array.from({ length: 300 }, (_, i) => job(`p|w${i}`, 1000, async () => void runs++, true)));
+    await sleep(2200);
+    expect(runs).toBeGreaterThanOrEqual(500);
+    // At most one wake-up per COALESCE_MS (plus a few for the first runs).
+    expect(h.scheduler.wakeups).toBeLessThanOrEqual(Math.ceil(2200 / COALESCE_MS) + 10);
+    expect(h.scheduler.wakeups).toBeLessThan(runs / 2);
+  });
+});
+
