@@ -3,7 +3,7 @@
 // run when called; it knows nothing of timers.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock } from '../probes/types.ts';
-import { nextSlot, phaseOffset } from './spread.ts';
+import { nextSlot, phaseOffset, startupWindow } from './spread.ts';
 import { WakeQueue } from './wake-queue.ts';
 
 export interface Job {
@@ -32,6 +32,8 @@ interface Entry {
   dueWall: number;
   /** Whether the queued wake-up is the first run (a cron firing before it does not run it again). */
   first: boolean;
+  /** Interval jobs: the first run was off the grid (start-up window), so a grid slot right after it is skipped. */
+  offGrid?: boolean;
 }
 
 /** A run waiting for a concurrency slot. */
@@ -74,8 +76,12 @@ export class Scheduler {
 
   /**
    * Makes the scheduled set equal to `jobs`: new keys start, gone keys stop
-   * (an in-flight run is aborted), kept keys keep their slot. A new key runs
-   * at once (so a fresh pod reports within seconds). Returns the keys removed.
+   * (an in-flight run is aborted), kept keys keep their slot. A new key's first
+   * run comes within a start-up window: short for a few targets, so a fresh
+   * pod reports and turns ready within seconds, and growing with their number
+   * up to one interval, so 10^5 targets do not all run in the first second.
+   * Within it, a key runs at its own grid slot if that falls inside, else at a
+   * stable hashed offset. Returns the keys removed.
    */
   reconcile(jobs: readonly Job[]): string[] {
     const wanted = new Map(jobs.map((job) => [job.key, job]));
@@ -95,8 +101,16 @@ export class Scheduler {
     for (const job of fresh) {
       const entry: Entry = { job, busy: false, offsetMs: 0, dueWall: Number.NaN, first: true };
       this.#entries.set(job.key, entry);
-      if ('everyMs' in job.schedule) entry.offsetMs = job.spread ? phaseOffset(this.#sourceNode, job.key, job.schedule.everyMs) : 0;
-      this.#enqueue(entry, now);
+      const everyMs = 'everyMs' in job.schedule ? job.schedule.everyMs : Number.POSITIVE_INFINITY;
+      const windowMs = startupWindow(fresh.length, everyMs);
+      let due = now + phaseOffset(this.#sourceNode, job.key, windowMs);
+      if ('everyMs' in job.schedule) {
+        entry.offsetMs = job.spread ? phaseOffset(this.#sourceNode, job.key, everyMs) : 0;
+        const slot = nextSlot(now, everyMs, entry.offsetMs);
+        if (slot - now <= windowMs) due = slot; // on the grid already: nothing to skip after it
+        else entry.offGrid = true;
+      }
+      this.#enqueue(entry, due);
     }
     this.#syncCronTasks();
     return removed;
@@ -138,8 +152,11 @@ export class Scheduler {
     const { schedule } = entry.job;
     if (!('everyMs' in schedule)) return;
     // The next slot is counted from `due` (the wake-up may come a few ms before
-    // it) so one slot never runs twice.
-    const after = Math.max(due, this.#clock.wallNow()) + 1;
+    // it) so one slot never runs twice. After an off-grid start-up run, a slot
+    // less than half an interval away is skipped: no second run right on the
+    // first (it would find the first busy and count a false overlap).
+    const after = Math.max(due, this.#clock.wallNow()) + (entry.offGrid ? Math.max(1, schedule.everyMs / 2) : 1);
+    entry.offGrid = false;
     this.#enqueue(entry, nextSlot(after, schedule.everyMs, entry.offsetMs));
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/probes/types.ts';
 import { Scheduler, type Job } from '../../src/scheduler/scheduler.ts';
-import { nextSlot, phaseOffset } from '../../src/scheduler/spread.ts';
+import { nextSlot, phaseOffset, startupWindow } from '../../src/scheduler/spread.ts';
 import { COALESCE_MS } from '../../src/scheduler/wake-queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,9 +173,40 @@ describe('Scheduler wake-ups', () => {
     h.scheduler.reconcile(Array.from({ length: 300 }, (_, i) => job(`p|w${i}`, 1000, async () => void runs++, true)));
     await sleep(2200);
     expect(runs).toBeGreaterThanOrEqual(500);
-    // At most one wake-up per COALESCE_MS (plus a few for the first runs).
+    // At most one wake-up per COALESCE_MS, plus those of the start-up window.
     expect(h.scheduler.wakeups).toBeLessThanOrEqual(Math.ceil(2200 / COALESCE_MS) + 10);
     expect(h.scheduler.wakeups).toBeLessThan(runs / 2);
   });
 });
 
+describe('Start-up spread', () => {
+  it('sizes the window by the number of new targets, never beyond one interval', () => {
+    expect(startupWindow(5, 60_000)).toBe(10);
+    expect(startupWindow(1000, 60_000)).toBe(2000);
+    expect(startupWindow(100_000, 30_000)).toBe(30_000);
+  });
+
+  it('a small config runs every target within a few ms (ready at once)', async () => {
+    const h = harness();
+    active = h.scheduler;
+    const ran = new Set<string>();
+    h.scheduler.reconcile(Array.from({ length: 5 }, (_, i) => job(`p|s${i}`, 60_000, async () => void ran.add(`p|s${i}`), true)));
+    await sleep(150);
+    expect(ran.size).toBe(5);
+  });
+
+  it('spreads the first runs of many targets over the window instead of one burst', async () => {
+    const h = harness(1000);
+    active = h.scheduler;
+    const firstAt = new Map<string, number>();
+    const t0 = performance.now();
+    const n = 400; // window 800 ms at 500 first runs a second
+    h.scheduler.reconcile(Array.from({ length: n }, (_, i) => job(`p|m${i}`, 60_000, async () => void (firstAt.has(`p|m${i}`) || firstAt.set(`p|m${i}`, performance.now() - t0)), true)));
+    await sleep(2000);
+    expect(firstAt.size).toBe(n); // every target ran once within the window (plus margin)
+    const times = [...firstAt.values()];
+    // Timers never fire early, so offsets up to ~800 ms put the last runs at least 600 ms in.
+    expect(Math.max(...times)).toBeGreaterThan(600);
+    expect(times.filter((t) => t < 100).length).toBeLessThan(n / 3);
+  });
+});
