@@ -25,7 +25,8 @@ import { parseDuration } from '../../src/util/durations.ts';
 import { farmAddress } from '../scale/farm.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(HERE, '../../src/cli/main.ts');
+// The shipped artefact, as a user runs it (npm run build makes it).
+const MAIN = path.resolve(HERE, '../../dist/cli/main.js');
 const FARM = path.resolve(HERE, '../scale/farm.ts');
 const PORT = 9411;
 

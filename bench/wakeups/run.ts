@@ -19,7 +19,8 @@ import { startDnsmasq } from '../../test/support/dnsmasq.ts';
 import { histogramQuantile, parseSamples, sumSamples } from '../scale/prom-text.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(HERE, '../../src/cli/main.ts');
+// The shipped artefact, as a user runs it (npm run build makes it).
+const MAIN = path.resolve(HERE, '../../dist/cli/main.js');
 const FLOOR = path.join(HERE, 'floor.ts');
 const WARMUP_MS = 4000;
 

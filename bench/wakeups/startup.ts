@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseSamples, sumSamples } from '../scale/prom-text.ts';
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
+// The shipped artefact, as a user runs it (npm run build makes it).
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 const { values: flags } = parseArgs({
   options: {
     targets: { type: 'string', default: '5,1000,20000' },
