@@ -15,11 +15,12 @@ describe('fake API server, metadata-only', () => {
   it('lists and watches PartialObjectMetadata when asked, and counts the bytes it sent', async () => {
     api = await FakeApiServer.start();
     api.upsert(NODES, node('n1', '2026-01-01T00:00:00Z', 'zone-a', true));
-    const meta = await (await fetch(`${api.url}${NODES}`, { headers: { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' } })).json();
+    type List = { kind: string; metadata: { resourceVersion: string }; items: { status?: { conditions: unknown[] } }[] };
+    const meta = (await (await fetch(`${api.url}${NODES}`, { headers: { accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' } })).json()) as List;
     expect(meta.kind).toBe('PartialObjectMetadataList');
     expect(meta.items[0]).toEqual({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: expect.objectContaining({ name: 'n1' }) });
-    const full = await (await fetch(`${api.url}${NODES}`)).json();
-    expect(full.items[0].status.conditions).toHaveLength(2);
+    const full = (await (await fetch(`${api.url}${NODES}`)).json()) as List;
+    expect(full.items[0]!.status!.conditions).toHaveLength(2);
     expect(api.requests[1]!.bytes).toBeGreaterThan(api.requests[0]!.bytes);
 
     const controller = new AbortController();
