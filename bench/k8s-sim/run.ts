@@ -152,7 +152,7 @@ async function main(): Promise<void> {
 
     // What the daemon's start cost the API server: its lists and the watches' first events.
     const startBytes = [...bytesBy(api.requests)].filter(([k]) => k.startsWith('daemon')).reduce((sum, [, v]) => sum + v, 0);
-    const windows: { cpuPct: number; rss: number; bytes: Map<string, number>; series: number; peers: number }[] = [];
+    const windows: { cpuPct: number; rss: number; bytes: Map<string, number>; series: number; peers: number; peerSeries: number }[] = [];
     let before = { cpu: cpuSeconds(pid), bytes: bytesBy(api.requests), t: performance.now() };
     for (let r = 0; r < rounds; r++) {
       await sleep(windowS * 1000);
@@ -163,7 +163,8 @@ async function main(): Promise<void> {
       const text = await (await fetch(url)).text();
       const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
       const peers = new Set(lines.filter((l) => l.startsWith('netprobe_peer_ready{')).map((l) => /target="([^"]+)"/.exec(l)?.[1])).size;
-      windows.push({ cpuPct: ((now.cpu - before.cpu) / ((now.t - before.t) / 1000)) * 100, rss: rssMb(pid), bytes: perMinute, series: lines.length, peers });
+      const peerSeries = lines.filter((l) => /probe="peers-/.test(l)).length;
+      windows.push({ cpuPct: ((now.cpu - before.cpu) / ((now.t - before.t) / 1000)) * 100, rss: rssMb(pid), bytes: perMinute, series: lines.length, peers, peerSeries });
       before = now;
     }
 
@@ -178,7 +179,9 @@ async function main(): Promise<void> {
     process.stdout.write(`| RSS | ${stats(windows.map((w) => w.rss))} MB | |\n`);
     process.stdout.write(`| peers probed (k = 8) | ${stats(windows.map((w) => w.peers), 0)} | |\n`);
     process.stdout.write(`| series on /metrics | ${stats(windows.map((w) => w.series), 0)} | ${fleet(windows.map((w) => w.series), 1e6, ' M')} |\n`);
-    for (const k of daemonKeys) process.stdout.write(`| API bytes/min: ${k} | ${kib(windows.map((w) => w.bytes.get(k) ?? 0))} KiB | ${fleet(windows.map((w) => w.bytes.get(k) ?? 0), 1024 ** 3, ' GiB')} |\n`);
+    process.stdout.write(`|   of which peer probes (tcp + icmp), per peer | ${stats(windows.map((w) => w.peerSeries / Math.max(1, w.peers)), 0)} | |\n`);
+    // Lists happen at start (counted below), quiet watches send nothing: only rows with bytes.
+    for (const k of daemonKeys.filter((key) => windows.some((w) => (w.bytes.get(key) ?? 0) > 0))) process.stdout.write(`| API bytes/min: ${k} | ${kib(windows.map((w) => w.bytes.get(k) ?? 0))} KiB | ${fleet(windows.map((w) => w.bytes.get(k) ?? 0), 1024 ** 3, ' GiB')} |\n`);
     process.stdout.write(`| **API bytes/min, all of the daemon's** | ${kib(daemonTotal)} KiB | ${fleet(daemonTotal, 1024 ** 3, ' GiB')} |\n`);
     process.stdout.write(`| API bytes at start (lists, first events, 20 s of churn) | ${(startBytes / 1024 ** 2).toFixed(2)} MiB | ${((startBytes * nodes) / 1024 ** 3).toFixed(1)} GiB (a full rollout) |\n`);
     process.stdout.write(`\nReference in the same run: a node agent watching all Nodes (bytes/min per agent, × ${nodes} agents):\n\n| watch | one agent | × fleet |\n|---|---|---|\n`);
