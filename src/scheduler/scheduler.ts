@@ -152,12 +152,17 @@ export class Scheduler {
     const { schedule } = entry.job;
     if (!('everyMs' in schedule)) return;
     // The next slot is counted from `due` (the wake-up may come a few ms before
-    // it) so one slot never runs twice. After an off-grid start-up run, a slot
-    // less than half an interval away is skipped: no second run right on the
-    // first (it would find the first busy and count a false overlap).
-    const after = Math.max(due, this.#clock.wallNow()) + (entry.offGrid ? Math.max(1, schedule.everyMs / 2) : 1);
+    // it) so one slot never runs twice. A wake-up late by more than an interval
+    // (a blocked event loop) catches up the one slot it missed right away, late
+    // and counted in the lag, instead of dropping it unseen; older ones are
+    // dropped, so a long stall is followed by one catch-up run, not a burst.
+    // After an off-grid start-up run, a slot less than half an interval away
+    // is skipped: no second run right on the first (it would find the first
+    // busy and count a false overlap).
+    const everyMs = schedule.everyMs;
+    const after = Math.max(due, this.#clock.wallNow() - everyMs) + (entry.offGrid ? Math.max(1, everyMs / 2) : 1);
     entry.offGrid = false;
-    this.#enqueue(entry, nextSlot(after, schedule.everyMs, entry.offsetMs));
+    this.#enqueue(entry, nextSlot(after, everyMs, entry.offsetMs));
   }
 
   /** One node-cron task per distinct expression; it fans out to that expression's entries. */
