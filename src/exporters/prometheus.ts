@@ -58,8 +58,13 @@ export class PrometheusSink implements MetricSink {
       registered.every((m) => m instanceof PromMetric);
     // Other metrics on this registry, or OpenMetrics: let prom-client render it all.
     if (!ours) return this.registry.metrics();
+    // One array of lines joined once: metrics apart by a blank line, a final newline.
     const parts: string[] = [];
-    for (const metric of registered as PromMetric[]) parts.push(metric.render());
-    return Promise.resolve(`${parts.join('\n\n')}\n`);
+    for (const metric of registered as PromMetric[]) {
+      if (parts.length > 0) parts.push('');
+      metric.renderInto(parts);
+    }
+    parts.push('');
+    return Promise.resolve(parts.join('\n'));
   }
 }

@@ -3,7 +3,8 @@
 // run when called; it knows nothing of timers.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Clock } from '../probes/types.ts';
-import { nextSlot, phaseOffset } from './spread.ts';
+import { nextSlot, phaseOffset, startupWindow } from './spread.ts';
+import { WakeQueue } from './wake-queue.ts';
 
 export interface Job {
   /** Unique across the scheduler: probe name + target id. */
@@ -24,13 +25,15 @@ export interface SchedulerEvents {
 
 interface Entry {
   job: Job;
-  timer?: NodeJS.Timeout;
   busy: boolean;
   controller?: AbortController;
   offsetMs: number;
-  /** Interval jobs: the slot the armed timer is for, and its callback (one closure per entry, not per run). */
+  /** The due time this entry waits for in the wake queue; NaN when it waits for none (dropped, or cron between firings). */
   dueWall: number;
-  fire?: () => void;
+  /** Whether the queued wake-up is the first run (a cron firing before it does not run it again). */
+  first: boolean;
+  /** Interval jobs: the first run was off the grid (start-up window), so a grid slot right after it is skipped. */
+  offGrid?: boolean;
 }
 
 /** A run waiting for a concurrency slot. */
@@ -53,6 +56,7 @@ export class Scheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #cronTasks = new Map<string, { expression: string; task: ScheduledTask }>();
   #stopping = false;
+  readonly #queue: WakeQueue<Entry>;
 
   constructor(options: { clock: Clock; sourceNode: string; concurrency: number; events: SchedulerEvents }) {
     this.#clock = options.clock;
@@ -62,12 +66,22 @@ export class Scheduler {
       throw new TypeError(`scheduler: concurrency must be a whole number of at least 1, got ${options.concurrency}`);
     }
     this.#concurrency = options.concurrency;
+    this.#queue = new WakeQueue(this.#clock, (entry, due) => this.#wake(entry, due));
+  }
+
+  /** Timer wake-ups so far: runs due within a few ms of each other share one. */
+  get wakeups(): number {
+    return this.#queue.wakeups;
   }
 
   /**
-   * Makes the scheduled set equal to `jobs`: new keys start (first run right
-   * away, so a fresh pod reports within seconds), gone keys stop (an in-flight
-   * run is aborted), kept keys keep their slot. Returns the keys removed.
+   * Makes the scheduled set equal to `jobs`: new keys start, gone keys stop
+   * (an in-flight run is aborted), kept keys keep their slot. A new key's first
+   * run comes within a start-up window: short for a few targets, so a fresh
+   * pod reports and turns ready within seconds, and growing with their number
+   * up to one interval, so 10^5 targets do not all run in the first second.
+   * Within it, a key runs at its own grid slot if that falls inside, else at a
+   * stable hashed offset. Returns the keys removed.
    */
   reconcile(jobs: readonly Job[]): string[] {
     const wanted = new Map(jobs.map((job) => [job.key, job]));
@@ -82,17 +96,21 @@ export class Scheduler {
         entry.job = next; // new options take effect on the next run
       }
     }
-    for (const job of jobs) {
-      if (this.#entries.has(job.key)) continue;
-      const entry: Entry = { job, busy: false, offsetMs: 0, dueWall: 0 };
+    const fresh = jobs.filter((job) => !this.#entries.has(job.key));
+    const now = this.#clock.wallNow();
+    for (const job of fresh) {
+      const entry: Entry = { job, busy: false, offsetMs: 0, dueWall: Number.NaN, first: true };
       this.#entries.set(job.key, entry);
+      const everyMs = 'everyMs' in job.schedule ? job.schedule.everyMs : Number.POSITIVE_INFINITY;
+      const windowMs = startupWindow(fresh.length, everyMs);
+      let due = now + phaseOffset(this.#sourceNode, job.key, windowMs);
       if ('everyMs' in job.schedule) {
-        entry.offsetMs = job.spread ? phaseOffset(this.#sourceNode, job.key, job.schedule.everyMs) : 0;
-        this.#dispatch(entry, this.#clock.wallNow());
-        this.#armInterval(entry);
-      } else {
-        this.#dispatch(entry, this.#clock.wallNow());
+        entry.offsetMs = job.spread ? phaseOffset(this.#sourceNode, job.key, everyMs) : 0;
+        const slot = nextSlot(now, everyMs, entry.offsetMs);
+        if (slot - now <= windowMs) due = slot; // on the grid already: nothing to skip after it
+        else entry.offGrid = true;
       }
+      this.#enqueue(entry, due);
     }
     this.#syncCronTasks();
     return removed;
@@ -106,6 +124,7 @@ export class Scheduler {
   /** Stops every timer, aborts in-flight runs and waits for them to settle. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#queue.stop();
     for (const entry of this.#entries.values()) this.#drop(entry);
     for (const { task } of this.#cronTasks.values()) await task.destroy();
     this.#cronTasks.clear();
@@ -114,25 +133,36 @@ export class Scheduler {
   }
 
   #drop(entry: Entry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
+    entry.dueWall = Number.NaN; // its queued wake-up, if any, is ignored when it comes
     entry.controller?.abort();
   }
 
-  /** Arms the timer for the first slot after `after` (wall-clock ms). */
-  #armInterval(entry: Entry, after = this.#clock.wallNow()): void {
-    if (this.#stopping || !('everyMs' in entry.job.schedule)) return;
-    const now = this.#clock.wallNow();
-    entry.dueWall = nextSlot(after + 1, entry.job.schedule.everyMs, entry.offsetMs);
-    entry.fire ??= () => {
-      const due = entry.dueWall;
-      this.#dispatch(entry, due);
-      // Timers can fire a little before the wall clock reaches `due`; the next
-      // slot is counted from `due` itself so one slot never runs twice.
-      this.#armInterval(entry, Math.max(due, this.#clock.wallNow()));
-    };
-    entry.timer = setTimeout(entry.fire, entry.dueWall - now);
-    entry.timer.unref?.();
+  #enqueue(entry: Entry, due: number): void {
+    if (this.#stopping) return;
+    entry.dueWall = due;
+    this.#queue.push(due, entry);
+  }
+
+  /** A queued wake-up came due: run, and for interval jobs queue the next slot. */
+  #wake(entry: Entry, due: number): void {
+    if (entry.dueWall !== due) return; // dropped or superseded meanwhile
+    entry.dueWall = Number.NaN;
+    entry.first = false;
+    this.#dispatch(entry, due);
+    const { schedule } = entry.job;
+    if (!('everyMs' in schedule)) return;
+    // The next slot is counted from `due` (the wake-up may come a few ms before
+    // it) so one slot never runs twice. A wake-up late by more than an interval
+    // (a blocked event loop) catches up the one slot it missed right away, late
+    // and counted in the lag, instead of dropping it unseen; older ones are
+    // dropped, so a long stall is followed by one catch-up run, not a burst.
+    // After an off-grid start-up run, a slot less than half an interval away
+    // is skipped: no second run right on the first (it would find the first
+    // busy and count a false overlap).
+    const everyMs = schedule.everyMs;
+    const after = Math.max(due, this.#clock.wallNow() - everyMs) + (entry.offGrid ? Math.max(1, everyMs / 2) : 1);
+    entry.offGrid = false;
+    this.#enqueue(entry, nextSlot(after, everyMs, entry.offsetMs));
   }
 
   /** One node-cron task per distinct expression; it fans out to that expression's entries. */
@@ -162,13 +192,10 @@ export class Scheduler {
     for (const entry of this.#entries.values()) {
       const { job } = entry;
       if (!('cron' in job.schedule) || job.schedule.cron !== expression) continue;
+      if (entry.first) continue; // its start-up run is queued already
       const offset = job.spread ? phaseOffset(this.#sourceNode, job.key, windowMs) : 0;
       if (offset === 0) this.#dispatch(entry, firedAt);
-      else {
-        clearTimeout(entry.timer);
-        entry.timer = setTimeout(() => this.#dispatch(entry, firedAt + offset), offset);
-        entry.timer.unref?.();
-      }
+      else this.#enqueue(entry, firedAt + offset);
     }
   }
 

@@ -16,3 +16,19 @@ export function nextSlot(nowMs: number, everyMs: number, offsetMs: number): numb
   const base = Math.floor((nowMs - offsetMs) / everyMs) * everyMs + offsetMs;
   return base >= nowMs ? base : base + everyMs;
 }
+
+/**
+ * New targets' first runs start at most this many a second (on average);
+ * the start-up window grows with their number.
+ */
+export const STARTUP_RUNS_PER_SECOND = 500;
+
+/**
+ * The window over which `count` new targets spread their first runs: long
+ * enough to keep to STARTUP_RUNS_PER_SECOND, never longer than the interval
+ * (by then steady state spreads them anyway). 5 targets: 10 ms; 1,000: 2 s;
+ * 10^5 at 30 s: 30 s.
+ */
+export function startupWindow(count: number, everyMs: number): number {
+  return Math.min(everyMs, (count / STARTUP_RUNS_PER_SECOND) * 1000);
+}

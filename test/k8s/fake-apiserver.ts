@@ -8,7 +8,12 @@
 //   timeoutSeconds;
 // - compaction: a watch from a resourceVersion older than the window gets
 //   410 Gone (as HTTP status or as an ERROR event, both happen in practice);
-// - faults: streams dropped mid-way, 5xx answers, a full outage.
+// - faults: streams dropped mid-way, 5xx answers, a full outage;
+// - metadata-only lists and watches (Accept:
+//   application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, and
+//   as=PartialObjectMetadata for watches): objects cut to kind, apiVersion
+//   and metadata, as the real server answers;
+// - byte accounting per request (RecordedRequest.bytes), for benches.
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -32,6 +37,8 @@ interface OpenWatch {
   res: ServerResponse;
   bookmarks: boolean;
   timer: NodeJS.Timeout;
+  metadataOnly: boolean;
+  record: RecordedRequest;
 }
 
 export interface RecordedRequest {
@@ -39,6 +46,9 @@ export interface RecordedRequest {
   query: Record<string, string>;
   status: number;
   authorization: string | undefined;
+  userAgent: string | undefined;
+  /** Response body bytes written so far (a watch keeps counting while open). */
+  bytes: number;
 }
 
 export class FakeApiServer {
@@ -148,8 +158,10 @@ export class FakeApiServer {
     }
   }
 
-  #send(w: OpenWatch, event: unknown): void {
-    const line = `${JSON.stringify(event)}\n`;
+  #send(w: OpenWatch, event: { type: string; object: FakeObject | object }): void {
+    const shown = w.metadataOnly && event.type !== 'ERROR' && event.type !== 'BOOKMARK' ? { type: event.type, object: partial(event.object as FakeObject) } : event;
+    const line = `${JSON.stringify(shown)}\n`;
+    w.record.bytes += Buffer.byteLength(line);
     if (!this.splitWrites) {
       w.res.write(line);
       return;
@@ -169,8 +181,13 @@ export class FakeApiServer {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const record = (status: number) =>
-      this.requests.push({ path: url.pathname, query: Object.fromEntries(url.searchParams), status, authorization: req.headers.authorization });
+    const record = (status: number): RecordedRequest => {
+      const r: RecordedRequest = { path: url.pathname, query: Object.fromEntries(url.searchParams), status, authorization: req.headers.authorization, userAgent: req.headers['user-agent'], bytes: 0 };
+      this.requests.push(r);
+      return r;
+    };
+    const accept = req.headers.accept ?? '';
+    const metadataOnly = /;as=PartialObjectMetadata(List)?;g=meta\.k8s\.io;v=v1/.test(accept);
     const fail = (status: number, reason: string) => {
       record(status);
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -192,7 +209,7 @@ export class FakeApiServer {
         res.end(`${JSON.stringify({ type: 'ERROR', object: goneStatus() })}\n`);
         return;
       }
-      record(200);
+      const recorded = record(200);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
       const timeoutMs = Number(query.get('timeoutSeconds') ?? '1800') * 1000;
@@ -202,6 +219,8 @@ export class FakeApiServer {
         res,
         bookmarks: query.get('allowWatchBookmarks') === 'true',
         timer: setTimeout(() => this.#end(w), timeoutMs),
+        metadataOnly,
+        record: recorded,
       };
       this.#watches.add(w);
       res.on('close', () => {
@@ -219,14 +238,26 @@ export class FakeApiServer {
     const start = Number(query.get('continue') ?? '0');
     const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
     const next = limit > 0 && start + limit < all.length ? String(start + limit) : undefined;
-    record(200);
+    const recorded = record(200);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) }, items: page }));
+    const listMeta = { resourceVersion: String(this.#rv), ...(next ? { continue: next } : {}) };
+    const body = JSON.stringify(
+      metadataOnly
+        ? { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: page.map(partial) }
+        : { kind: 'List', apiVersion: 'v1', metadata: listMeta, items: page },
+    );
+    recorded.bytes = Buffer.byteLength(body);
+    res.end(body);
   }
 }
 
 function keyOf(o: FakeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+/** An object as the server shows it to a metadata-only client. */
+function partial(o: FakeObject): FakeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
 function goneStatus() {

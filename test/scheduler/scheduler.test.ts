@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/probes/types.ts';
 import { Scheduler, type Job } from '../../src/scheduler/scheduler.ts';
-import { nextSlot, phaseOffset } from '../../src/scheduler/spread.ts';
+import { nextSlot, phaseOffset, startupWindow } from '../../src/scheduler/spread.ts';
+import { COALESCE_MS } from '../../src/scheduler/wake-queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -160,5 +161,76 @@ describe('Scheduler under many jobs', () => {
     // One immediate run plus one per 100 ms slot: 10 or 11 in a second, 12 at a slot edge.
     expect(Math.max(...counts)).toBeLessThanOrEqual(12);
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe('Scheduler wake-ups', () => {
+  it('runs jobs due within a few ms of each other from one timer wake-up', async () => {
+    const h = harness(1000);
+    active = h.scheduler;
+    let runs = 0;
+    // 300 hashed phases in one second: ~1 ms apart, so one timer per run would wake ~300 times a second.
+    h.scheduler.reconcile(Array.from({ length: 300 }, (_, i) => job(`p|w${i}`, 1000, async () => void runs++, true)));
+    await sleep(2200);
+    expect(runs).toBeGreaterThanOrEqual(500);
+    // At most one wake-up per COALESCE_MS, plus those of the start-up window.
+    expect(h.scheduler.wakeups).toBeLessThanOrEqual(Math.ceil(2200 / COALESCE_MS) + 10);
+    expect(h.scheduler.wakeups).toBeLessThan(runs / 2);
+  });
+});
+
+describe('Scheduler after a blocked event loop', () => {
+  it('runs the slot a stall made it miss at once (late, counted in the lag), older ones not', async () => {
+    const h = harness();
+    active = h.scheduler;
+    const at: number[] = [];
+    h.scheduler.reconcile([job('p|stall', 500, async () => void at.push(performance.now()))]);
+    await sleep(150); // the start-up run is done
+    const stallFrom = performance.now();
+    while (performance.now() - stallFrom < 1600) {
+      // A synchronous stall over three intervals: the queued slot fires late,
+      // and of the slots that passed unseen only the last one is caught up.
+    }
+    const stallEnd = performance.now();
+    await sleep(100);
+    const soon = at.filter((t) => t >= stallEnd && t - stallEnd < 60).length;
+    // The late queued slot and the caught-up one (dropping missed slots: 1,
+    // unless the next slot happens to fall in these 60 ms).
+    expect(soon).toBeGreaterThanOrEqual(2);
+    // Replaying every missed slot would be 4-5 runs; at most one more here is the next regular slot.
+    expect(at.filter((t) => t >= stallEnd).length).toBeLessThanOrEqual(3);
+    expect(Math.max(...h.lags)).toBeGreaterThan(0.5);
+  });
+});
+
+describe('Start-up spread', () => {
+  it('sizes the window by the number of new targets, never beyond one interval', () => {
+    expect(startupWindow(5, 60_000)).toBe(10);
+    expect(startupWindow(1000, 60_000)).toBe(2000);
+    expect(startupWindow(100_000, 30_000)).toBe(30_000);
+  });
+
+  it('a small config runs every target within a few ms (ready at once)', async () => {
+    const h = harness();
+    active = h.scheduler;
+    const ran = new Set<string>();
+    h.scheduler.reconcile(Array.from({ length: 5 }, (_, i) => job(`p|s${i}`, 60_000, async () => void ran.add(`p|s${i}`), true)));
+    await sleep(150);
+    expect(ran.size).toBe(5);
+  });
+
+  it('spreads the first runs of many targets over the window instead of one burst', async () => {
+    const h = harness(1000);
+    active = h.scheduler;
+    const firstAt = new Map<string, number>();
+    const t0 = performance.now();
+    const n = 400; // window 800 ms at 500 first runs a second
+    h.scheduler.reconcile(Array.from({ length: n }, (_, i) => job(`p|m${i}`, 60_000, async () => void (firstAt.has(`p|m${i}`) || firstAt.set(`p|m${i}`, performance.now() - t0)), true)));
+    await sleep(2000);
+    expect(firstAt.size).toBe(n); // every target ran once within the window (plus margin)
+    const times = [...firstAt.values()];
+    // Timers never fire early, so offsets up to ~800 ms put the last runs at least 600 ms in.
+    expect(Math.max(...times)).toBeGreaterThan(600);
+    expect(times.filter((t) => t < 100).length).toBeLessThan(n / 3);
   });
 });
