@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Registry } from 'prom-client';
 import type { Config, ProbeConfig } from '../config/schema.ts';
-import { DEFAULT_EVERY_MS } from '../config/schema.ts';
+import { DEFAULT_EVERY_MS, tooManyTargets } from '../config/schema.ts';
 import { DnsResponder } from '../embedded/dns-responder.ts';
 import type { OtlpSink } from '../exporters/otlp.ts';
 import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
@@ -178,6 +178,8 @@ export class Daemon {
         });
       }
     }
+    // The file's count took "resolv.conf" as one server; the expansion is the real one.
+    if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
     for (const [key, old] of this.#scheduled) {
       if (scheduled.has(key)) continue;
       for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {

@@ -1,7 +1,7 @@
 // Config schema of `kind: tcp` probes and its expansion into targets and
 // options. Defaults live in the schema (count 3, interval 1s, timeout 2s).
 import { z } from 'zod';
-import { baseProbeShape, duration, parseHostPort, positiveDuration } from '../../config/common.ts';
+import { baseProbeShape, durationBetween, parseHostPort, SPACING_MAX_MS, TIMEOUT_BOUNDS } from '../../config/common.ts';
 import type { TcpOptions, TcpTarget } from './types.ts';
 
 const ADDRESS_MESSAGE = (text: string) => `expected HOST:PORT with a port from 1 to 65535, got "${text}"`;
@@ -41,8 +41,12 @@ export const tcpProbeSchema = z
       .min(1, 'at least one target is required')
       .describe('"HOST:PORT" (or "[IPv6]:PORT") strings, or { address: "HOST:PORT", node } objects; `node` fills the target_node label.'),
     count: z.number().int().min(1).max(1000).default(3).describe('Connects per run (paping -c); the run succeeds when all connect.'),
-    interval: duration.prefault('1s').describe('Time between the starts of consecutive connects in a run; "0s" = back-to-back.'),
-    timeout: positiveDuration.prefault('2s').describe('Give up on one connect after this long (counted as result="timeout").'),
+    interval: durationBetween(0, SPACING_MAX_MS)
+      .prefault('1s')
+      .describe('Time between the starts of consecutive connects in a run, 0s to 60s; "0s" = back-to-back.'),
+    timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max)
+      .prefault('2s')
+      .describe('Give up on one connect after this long, 10ms to 60s (counted as result="timeout").'),
     targetKind: z
       .string()
       .regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"')
