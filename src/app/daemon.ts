@@ -15,11 +15,12 @@ import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/fanout.ts';
 import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
-import { recordRun, seriesOf } from '../metrics/recorder.ts';
+import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
+import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
 import { ResultStore } from './results.ts';
 import { VERSION } from './version.ts';
@@ -36,7 +37,12 @@ interface Scheduled {
   probe: string;
   kind: string;
   target: TargetInfo;
+  /** The labels its series carry beyond the key: when they change, the old series go. */
+  identity: string;
 }
+
+/** One log line per this long while runs keep hitting EMFILE/ENFILE (the counter has every one). */
+const FD_LOG_EVERY_MS = 10_000;
 
 // Frozen per (probe, reason): the lag event fires on every run.
 const eventLabels = interned();
@@ -59,6 +65,9 @@ export class Daemon {
   #config: Config;
   #scheduled = new Map<string, Scheduled>();
   #targetCounts = new Map<string, Record<string, string>>();
+  readonly #invalidateMetrics: () => void;
+  #fdSkipped = 0;
+  #fdLoggedAt = -Infinity;
 
   private constructor(parts: {
     options: DaemonOptions;
@@ -68,6 +77,7 @@ export class Daemon {
     http: import('node:http').Server;
     url: string;
     results: ResultStore;
+    invalidateMetrics: () => void;
   }) {
     const { options } = parts;
     this.#config = options.config;
@@ -81,6 +91,7 @@ export class Daemon {
     this.#http = parts.http;
     this.#results = parts.results;
     this.url = parts.url;
+    this.#invalidateMetrics = parts.invalidateMetrics;
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
     this.#heartbeat.unref();
@@ -112,13 +123,18 @@ export class Daemon {
     const otlp = otlpSettings ? new (await import('../exporters/otlp.ts')).OtlpSink(otlpSettings, sourceNode, VERSION) : undefined;
     const results = new ResultStore();
     let daemon: Daemon | undefined;
-    const { server, url } = await startHttpServer(config.listen, {
+    const limit = fdLimit();
+    const maxConnections = httpConnectionCap(limit, config.concurrency);
+    const { server, url, invalidateMetrics } = await startHttpServer(config.listen, {
       renderMetrics: () => prometheus.render(),
       metricsContentType: prometheus.registry.contentType,
       results,
       live: () => daemon?.live() ?? true,
+      maxConnections,
+      onError: (error) => (daemon ? daemon.#daemonError(error, 'http') : log.error('HTTP server error', { error: String(error) })),
     });
-    daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
+    log.info('HTTP connection cap', { maxConnections, fdLimit: limit ?? 'unknown', concurrency: config.concurrency });
+    daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results, invalidateMetrics });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
     if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
     try {
@@ -127,6 +143,7 @@ export class Daemon {
       await daemon.stop();
       throw error;
     }
+    daemon.#reloaded(true);
     return daemon;
   }
 
@@ -152,8 +169,46 @@ export class Daemon {
     if (config.concurrency !== this.#config.concurrency) {
       this.#log.warn('concurrency changes need a restart; keeping the current one', { concurrency: this.#config.concurrency });
     }
+    try {
+      await this.#apply(config);
+    } catch (error) {
+      this.#reloaded(false);
+      throw error;
+    }
     this.#config = config;
-    await this.#apply(config);
+    this.#reloaded(true);
+  }
+
+  /** A config that could not be loaded (bad file, discovery refs): the running one stays. */
+  reloadRejected(): void {
+    this.#reloaded(false);
+  }
+
+  #reloaded(ok: boolean): void {
+    this.#sink.set('configLastReloadSuccessful', {}, ok ? 1 : 0);
+    if (ok) this.#sink.set('configLastReloadSuccessTimestamp', {}, this.#clock.wallNow() / 1000);
+    this.#invalidateMetrics();
+  }
+
+  /** fd exhaustion and other problems of the process itself: a counter and a rate-limited log line. */
+  #daemonError(error: unknown, where: string): boolean {
+    if (!mentionsFdExhaustion(error instanceof Error ? error : { error })) {
+      this.#log.error('daemon error', { where, error: String(error) });
+      return false;
+    }
+    this.#sink.add('daemonErrors', { reason: 'fd_exhausted' });
+    this.#fdSkipped++;
+    const now = this.#clock.now();
+    if (now - this.#fdLoggedAt >= FD_LOG_EVERY_MS) {
+      this.#log.error('out of file descriptors: runs skipped, not counted as network results; raise the nofile limit or find the fd leak', {
+        where,
+        sinceLastLog: this.#fdSkipped,
+        error: String(error),
+      });
+      this.#fdLoggedAt = now;
+      this.#fdSkipped = 0;
+    }
+    return true;
   }
 
   async #apply(config: Config): Promise<void> {
@@ -168,7 +223,7 @@ export class Daemon {
       const targets: TargetInfo[] = def.targets(probe, env);
       for (const target of targets) {
         const key = `${probe.name}|${target.id}`;
-        scheduled.set(key, { probe: probe.name, kind: probe.kind, target });
+        scheduled.set(key, { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) });
         jobs.push({
           key,
           probe: probe.name,
@@ -180,16 +235,28 @@ export class Daemon {
     }
     // The file's count took "resolv.conf" as one server; the expansion is the real one.
     if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
-    for (const [key, old] of this.#scheduled) {
-      if (scheduled.has(key)) continue;
+    const previous = this.#scheduled;
+    this.#scheduled = scheduled;
+    this.#results.expect(scheduled.keys());
+    // Jobs of removed targets are stopped (in-flight runs aborted, so they
+    // record nothing) before their series go; nothing recreates them after.
+    this.#scheduler.reconcile(jobs);
+    for (const [key, old] of previous) {
+      const now = scheduled.get(key);
+      if (now && now.kind === old.kind && now.identity === old.identity) continue;
       for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {
         await this.#sink.remove(instrument, match);
       }
     }
-    this.#scheduled = scheduled;
-    this.#results.expect(scheduled.keys());
+    const names = new Set(config.probes.map((p) => p.name));
+    for (const probe of new Set([...previous.values()].map((s) => s.probe))) {
+      if (names.has(probe)) continue;
+      for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
+      forgetProbe(probe);
+      eventLabels.forget(probe);
+    }
     this.#setTargetCounts(scheduled);
-    this.#scheduler.reconcile(jobs);
+    this.#invalidateMetrics();
     this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
   }
 
@@ -225,6 +292,11 @@ export class Daemon {
       signal.removeEventListener('abort', onStop);
     }
     if (signal.aborted) return; // target removed or daemon stopping: nothing to report
+    // No socket to be had: the daemon's problem, not the network's. Skipped and counted as such.
+    if (!success && mentionsFdExhaustion(result) && this.#daemonError(findErrorText(result), `probe ${probe.name}`)) {
+      this.#sink.add('probeSkipped', eventLabels(probe.name, 'fd_exhausted', () => ({ probe: probe.name, reason: 'fd_exhausted' })));
+      return;
+    }
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
     this.#results.put(key, probe.name, probe.kind, target, success, reason, startedAtMs, (this.#clock.now() - started) / 1000, result);
   }
@@ -237,7 +309,7 @@ export class Daemon {
       entry.n += 1;
       counts.set(id, entry);
     }
-    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) this.#sink.set('targets', labels, 0);
+    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) void this.#sink.remove('targets', labels);
     this.#targetCounts = new Map();
     for (const [id, { labels, n }] of counts) {
       this.#sink.set('targets', labels, n);
@@ -282,4 +354,11 @@ export class Daemon {
     await this.#responder?.stop();
     for (const def of Object.values(KINDS)) def.release?.();
   }
+}
+
+/** The EMFILE/ENFILE text of a result, for the log line. */
+function findErrorText(result: unknown): string {
+  const text = JSON.stringify(result) ?? '';
+  const m = /[^"]*\bE[MN]FILE\b[^"]*/.exec(text);
+  return m ? m[0] : 'EMFILE';
 }

@@ -1,6 +1,12 @@
 // The daemon's HTTP face: /metrics, /healthz, /readyz, /api/results.
+//
+// It shares the process with the probes, so no client may take the prober
+// down: connections are capped below the fd budget (fd-budget.ts), slow or
+// idle clients are evicted for new ones (a slowloris cannot lock kubelet's
+// /healthz out), header, request and response times are short, and a burst
+// of /metrics scrapes shares one render instead of rendering once each.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ResultStore } from './results.ts';
 
 export interface HttpDeps {
@@ -9,47 +15,143 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
+  /** Open connections allowed at once (see httpConnectionCap). */
+  maxConnections?: number;
+  /** Server-level errors (EMFILE on accept): reported, never thrown. */
+  onError?(error: Error): void;
 }
 
-export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+/** A client must send its request headers within this (slowloris). */
+export const HEADERS_TIMEOUT_MS = 5000;
+/** ... and its whole request within this. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** A response not fully taken by the client within this is dropped (slow readers hold a slot). */
+export const RESPONSE_TIMEOUT_MS = 30_000;
+/** Idle keep-alive connections close after this: longer than usual scrape intervals, so scrapers reuse theirs. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Requests per keep-alive connection before the server closes it. */
+const MAX_REQUESTS_PER_SOCKET = 1000;
+/**
+ * A rendered /metrics body is served to every scrape within this long of its
+ * render: a storm of scrapes costs one render per window, and the values are
+ * at most this old (probes run at most once a second).
+ */
+export const RENDER_REUSE_MS = 1000;
+
+interface Tracked {
+  /** A request is being answered: not evicted (it is about to free its slot). */
+  busy: boolean;
+}
+
+/** Oldest-first set of open connections; over the cap, the oldest one not mid-response goes. */
+class ConnectionTable {
+  readonly #open = new Map<Socket, Tracked>();
+  readonly #cap: number;
+  evicted = 0;
+
+  constructor(cap: number) {
+    this.#cap = cap;
+  }
+
+  add(socket: Socket): void {
+    this.#open.set(socket, { busy: false });
+    socket.once('close', () => this.#open.delete(socket));
+    if (this.#open.size <= this.#cap) return;
+    for (const [old, state] of this.#open) {
+      if (state.busy || old === socket) continue;
+      this.#evict(old);
       return;
     }
-    switch (path) {
-      case '/metrics':
-        deps.renderMetrics().then(
-          (body) => res.writeHead(200, { 'content-type': deps.metricsContentType }).end(body),
-          (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${error.message}\n`),
-        );
-        return;
-      case '/healthz': {
-        const ok = deps.live();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'scheduler stalled\n');
-        return;
-      }
-      case '/readyz': {
-        const ready = deps.results.ready;
-        res
-          .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
-          .end(ready ? 'ready\n' : `waiting for the first run of ${deps.results.missing} probe targets\n`);
-        return;
-      }
-      case '/api/results':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`);
-        return;
-      case '/':
-        res
-          .writeHead(200, { 'content-type': 'text/plain' })
-          .end('netprobe: /metrics /healthz /readyz /api/results\n');
-        return;
-      default:
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
+    this.#evict(socket); // every slot is mid-response: the newcomer waits for a retry
+  }
+
+  busy(socket: Socket, busy: boolean): void {
+    const state = this.#open.get(socket);
+    if (state) state.busy = busy;
+  }
+
+  #evict(socket: Socket): void {
+    this.#open.delete(socket);
+    this.evicted++;
+    socket.destroy();
+  }
+}
+
+/** One render shared by every scrape that arrives while it runs or within RENDER_REUSE_MS after. */
+class SharedRender {
+  readonly #render: () => Promise<string>;
+  #inFlight: Promise<Buffer> | undefined;
+  #last: { body: Buffer; at: number } | undefined;
+
+  constructor(render: () => Promise<string>) {
+    this.#render = render;
+  }
+
+  /** After a reload: series were removed, so the next scrape must not see the old body. */
+  invalidate(): void {
+    this.#last = undefined;
+    this.#inFlight = undefined;
+  }
+
+  get(): Promise<Buffer> {
+    const now = performance.now();
+    if (this.#last && now - this.#last.at < RENDER_REUSE_MS) return Promise.resolve(this.#last.body);
+    if (this.#inFlight) return this.#inFlight;
+    const render = this.#render().then(
+      (text) => {
+        // One Buffer for all waiters: a string body would be encoded once per response.
+        const body = Buffer.from(text);
+        if (this.#inFlight === render) this.#last = { body, at: performance.now() };
+        this.#inFlight = undefined;
+        return body;
+      },
+      (error: unknown) => {
+        this.#inFlight = undefined;
+        throw error;
+      },
+    );
+    this.#inFlight = render;
+    return render;
+  }
+}
+
+export interface HttpServer {
+  server: http.Server;
+  url: string;
+  /** Drop the reused /metrics body (call after series were removed). */
+  invalidateMetrics(): void;
+}
+
+export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<HttpServer> {
+  const connections = new ConnectionTable(deps.maxConnections ?? 128);
+  const metrics = new SharedRender(deps.renderMetrics);
+  const server = http.createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Node checks the two timeouts above on this period (default 30 s, far too coarse).
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    },
+    (req, res) => {
+      const socket = req.socket;
+      connections.busy(socket, true);
+      const slow = setTimeout(() => socket.destroy(), RESPONSE_TIMEOUT_MS);
+      slow.unref();
+      res.once('close', () => {
+        clearTimeout(slow);
+        connections.busy(socket, false);
+      });
+      respond(req, res, deps, metrics);
+    },
+  );
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  server.on('connection', (socket: Socket) => connections.add(socket));
+  // Malformed requests and timed-out headers: answer if the socket can still take it, then drop it.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable && !socket.writableEnded) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    socket.destroy();
   });
-  server.keepAliveTimeout = 65_000; // longer than typical scrape intervals
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
@@ -57,8 +159,46 @@ export async function startHttpServer(listen: { host: string; port: number }, de
       resolve();
     });
   });
+  // After listening, an error (EMFILE on accept) must not crash the prober: Node keeps accepting.
+  server.on('error', (error) => deps.onError?.(error));
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
-  return { server, url: `http://${shown}:${address.port}` };
+  return { server, url: `http://${shown}:${address.port}`, invalidateMetrics: () => metrics.invalidate() };
+}
+
+function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, metrics: SharedRender): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  switch (path) {
+    case '/metrics':
+      metrics.get().then(
+        (body) => res.writeHead(200, { 'content-type': deps.metricsContentType, 'content-length': body.length }).end(body),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${error.message}\n`),
+      );
+      return;
+    case '/healthz': {
+      const ok = deps.live();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'scheduler stalled\n');
+      return;
+    }
+    case '/readyz': {
+      const ready = deps.results.ready;
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ready ? 'ready\n' : `waiting for the first run of ${deps.results.missing} probe targets\n`);
+      return;
+    }
+    case '/api/results':
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`);
+      return;
+    case '/':
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('netprobe: /metrics /healthz /readyz /api/results\n');
+      return;
+    default:
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
 }
