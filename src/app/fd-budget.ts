@@ -39,13 +39,15 @@ export function openFds(pid: number | 'self' = 'self'): number | undefined {
 }
 
 /**
- * HTTP connections allowed: what is left of the limit after the probing
- * reserve (base + concurrency x per-run), at most MAX_HTTP_CONNECTIONS.
+ * HTTP connections allowed: `steady` at most MAX_HTTP_CONNECTIONS, and a
+ * `burst` (everything the limit leaves after the probing reserve of base +
+ * concurrency x per-run fds) held for a few ms while new clients show
+ * whether they send a request (http.ts sweeps the idle ones back to steady).
  */
-export function httpConnectionCap(limit: number | undefined, concurrency: number): number {
+export function httpConnectionCap(limit: number | undefined, concurrency: number): { steady: number; burst: number } {
   const reserve = BASE_FDS + concurrency * FDS_PER_RUN;
-  const left = limit === undefined ? MAX_HTTP_CONNECTIONS : limit - reserve;
-  return Math.max(MIN_HTTP_CONNECTIONS, Math.min(MAX_HTTP_CONNECTIONS, left));
+  const left = Math.max(MIN_HTTP_CONNECTIONS, limit === undefined ? 4 * MAX_HTTP_CONNECTIONS : limit - reserve);
+  return { steady: Math.min(MAX_HTTP_CONNECTIONS, left), burst: Math.min(left, 4 * MAX_HTTP_CONNECTIONS) };
 }
 
 const FD_ERRNO = /\bE[MN]FILE\b/;

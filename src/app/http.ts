@@ -15,8 +15,8 @@ export interface HttpDeps {
   results: ResultStore;
   /** Liveness: false when the scheduler has stalled (event loop wedged, timers dead). */
   live(): boolean;
-  /** Open connections allowed at once (see httpConnectionCap). */
-  maxConnections?: number;
+  /** Open connections: kept at `steady`, up to `burst` for a moment (see httpConnectionCap). */
+  maxConnections?: { steady: number; burst: number };
   /** Server-level errors (EMFILE on accept): reported, never thrown. */
   onError?(error: Error): void;
 }
@@ -38,36 +38,77 @@ const MAX_REQUESTS_PER_SOCKET = 1000;
  */
 export const RENDER_REUSE_MS = 1000;
 
+/** Capped by net.core.somaxconn (4096 on current kernels). */
+const LISTEN_BACKLOG = 4096;
+/** How long new connections get to send their first bytes before an over-cap sweep. */
+const SWEEP_DELAY_MS = 20;
+
 interface Tracked {
   /** A request is being answered: not evicted (it is about to free its slot). */
   busy: boolean;
+  /** performance.now() at accept. */
+  since: number;
 }
 
-/** Oldest-first set of open connections; over the cap, the oldest one not mid-response goes. */
+/**
+ * Oldest-first set of open connections. Above `steady`, a sweep drops the
+ * oldest idle ones (no request in progress: a slowloris never finishes its
+ * headers, an idle keep-alive has none). The sweep only looks at connections
+ * that had SWEEP_DELAY_MS and one poll of the event loop to send their first
+ * bytes, so a client that sends its request at once (kubelet, a scraper) is
+ * busy by then and kept, however many slow ones arrive with it. Above
+ * `burst` the oldest idle one goes at once (or the newcomer, if none is
+ * idle), so a flood cannot outgrow the fd budget.
+ */
 class ConnectionTable {
   readonly #open = new Map<Socket, Tracked>();
-  readonly #cap: number;
+  readonly #steady: number;
+  readonly #burst: number;
+  #sweep: NodeJS.Timeout | undefined;
   evicted = 0;
 
-  constructor(cap: number) {
-    this.#cap = cap;
+  constructor(cap: { steady: number; burst: number }) {
+    this.#steady = cap.steady;
+    this.#burst = Math.max(cap.steady, cap.burst);
   }
 
   add(socket: Socket): void {
-    this.#open.set(socket, { busy: false });
+    this.#open.set(socket, { busy: false, since: performance.now() });
     socket.once('close', () => this.#open.delete(socket));
-    if (this.#open.size <= this.#cap) return;
-    for (const [old, state] of this.#open) {
-      if (state.busy || old === socket) continue;
-      this.#evict(old);
-      return;
+    if (this.#open.size > this.#burst) {
+      if (!this.#evictOldestIdle(Infinity)) this.#evict(socket);
     }
-    this.#evict(socket); // every slot is mid-response: the newcomer waits for a retry
+    if (this.#open.size > this.#steady && !this.#sweep) {
+      // Timer, then setImmediate: the sweep runs after a poll phase, which read what the new sockets sent.
+      this.#sweep = setTimeout(() => setImmediate(() => this.#sweepNow()), SWEEP_DELAY_MS);
+    }
   }
 
   busy(socket: Socket, busy: boolean): void {
     const state = this.#open.get(socket);
     if (state) state.busy = busy;
+  }
+
+  stop(): void {
+    clearTimeout(this.#sweep);
+  }
+
+  #sweepNow(): void {
+    this.#sweep = undefined;
+    const cutoff = performance.now() - SWEEP_DELAY_MS;
+    while (this.#open.size > this.#steady && this.#evictOldestIdle(cutoff)) {}
+    if (this.#open.size > this.#steady) this.#sweep = setTimeout(() => setImmediate(() => this.#sweepNow()), SWEEP_DELAY_MS);
+  }
+
+  /** Evicts the oldest idle connection accepted before `cutoff`; false when there is none. */
+  #evictOldestIdle(cutoff: number): boolean {
+    for (const [socket, state] of this.#open) {
+      if (state.since > cutoff) return false; // the rest is younger still
+      if (state.busy) continue;
+      this.#evict(socket);
+      return true;
+    }
+    return false;
   }
 
   #evict(socket: Socket): void {
@@ -123,7 +164,7 @@ export interface HttpServer {
 }
 
 export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<HttpServer> {
-  const connections = new ConnectionTable(deps.maxConnections ?? 128);
+  const connections = new ConnectionTable(deps.maxConnections ?? { steady: 128, burst: 512 });
   const metrics = new SharedRender(deps.renderMetrics);
   const server = http.createServer(
     {
@@ -147,6 +188,7 @@ export async function startHttpServer(listen: { host: string; port: number }, de
   );
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   server.on('connection', (socket: Socket) => connections.add(socket));
+  server.on('close', () => connections.stop());
   // Malformed requests and timed-out headers: answer if the socket can still take it, then drop it.
   server.on('clientError', (_error, socket) => {
     if (socket.writable && !socket.writableEnded) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -154,7 +196,8 @@ export async function startHttpServer(listen: { host: string; port: number }, de
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
+    // A deep accept queue: when it overflows the kernel drops SYNs and a client (kubelet) retries only after 1 s.
+    server.listen({ port: listen.port, host: listen.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -167,6 +210,66 @@ export async function startHttpServer(listen: { host: string; port: number }, de
   return { server, url: `http://${shown}:${address.port}`, invalidateMetrics: () => metrics.invalidate() };
 }
 
+/** Bodies being written at once; further scrapes wait their turn (bounded memory and per-tick work). */
+const MAX_CONCURRENT_SENDS = 16;
+/** Bytes written per step: one step copies this much into the kernel, then the event loop moves on. */
+const SLICE_BYTES = 64 * 1024;
+
+/** A FIFO of at most `limit` running tasks. */
+class Slots {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => Promise<void>)[] = [];
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  run(task: () => Promise<void>): void {
+    this.#waiting.push(task);
+    this.#next();
+  }
+  #next(): void {
+    while (this.#running < this.#limit && this.#waiting.length > 0) {
+      const task = this.#waiting.shift()!;
+      this.#running++;
+      void task()
+        .catch(() => {})
+        .finally(() => {
+          this.#running--;
+          this.#next();
+        });
+    }
+  }
+}
+
+const sends = new Slots(MAX_CONCURRENT_SENDS);
+
+/**
+ * Writes a large body in slices, waiting for 'drain' between them: one
+ * res.end(1 MB) per scraper made a storm of 200 scrapes copy 200 MB into
+ * socket buffers in one event-loop turn (~0.5 s during which no probe ran
+ * and /healthz did not answer).
+ */
+async function sendInSlices(res: http.ServerResponse, body: Buffer): Promise<void> {
+  for (let offset = 0; offset < body.length; offset += SLICE_BYTES) {
+    if (res.destroyed) return;
+    const more = res.write(body.subarray(offset, offset + SLICE_BYTES));
+    if (!more) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    } else {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  res.end();
+}
+
 function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, metrics: SharedRender): void {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -176,7 +279,10 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: Http
   switch (path) {
     case '/metrics':
       metrics.get().then(
-        (body) => res.writeHead(200, { 'content-type': deps.metricsContentType, 'content-length': body.length }).end(body),
+        (body) => {
+          res.writeHead(200, { 'content-type': deps.metricsContentType, 'content-length': body.length });
+          sends.run(() => (req.method === 'HEAD' ? (res.end(), Promise.resolve()) : sendInSlices(res, body)));
+        },
         (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${error.message}\n`),
       );
       return;
