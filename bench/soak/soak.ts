@@ -71,7 +71,7 @@ export interface SoakReport {
   staleSeries: string[];
   counterDecreases: string[];
   /** /healthz every 250 ms on a fresh connection, as kubelet asks it (its timeout 1 s here, 3 s in the DaemonSet). */
-  healthz: { checks: number; errors: number; over1s: number; maxConsecutiveOver1s: number; p99Seconds: number; maxSeconds: number; lastError: string };
+  healthz: { checks: number; errors: number; over1s: number; maxConsecutiveOver1s: number; p95Seconds: number; p99Seconds: number; maxSeconds: number; lastError: string };
   storms: { ok: number; failed: number; maxSeconds: number };
   reloads: number;
   rejectedReloads: number;
@@ -158,7 +158,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     fdSkipped: 0,
     staleSeries: [],
     counterDecreases: [],
-    healthz: { checks: 0, errors: 0, over1s: 0, maxConsecutiveOver1s: 0, p99Seconds: 0, maxSeconds: 0, lastError: '' },
+    healthz: { checks: 0, errors: 0, over1s: 0, maxConsecutiveOver1s: 0, p95Seconds: 0, p99Seconds: 0, maxSeconds: 0, lastError: '' },
     storms: { ok: 0, failed: 0, maxSeconds: 0 },
     reloads: 0,
     rejectedReloads: 0,
@@ -172,20 +172,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const slow = { connected: 0, dropped: 0 };
   const timers: NodeJS.Timeout[] = [];
   try {
-    daemon = spawn('bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$@"`, process.execPath, MAIN, 'run', '-c', file, '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const logs: string[] = [];
-    daemon.stderr!.on('data', (c: Buffer) => logs.push(...c.toString().split('\n').filter(Boolean)));
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      daemon!.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /metrics at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      daemon!.once('exit', (code) => reject(new Error(`daemon exited (${code}) before listening: ${logs.join('\n')}`)));
-    });
+    const started0 = await startDaemonProcess(file, options.nofile);
+    daemon = started0.child;
+    const { port, logs } = started0;
     const pid = daemon.pid!;
     await waitReady(port);
 
@@ -296,6 +285,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     report.peakRssMb = Math.round(status(pid, 'VmHWM'));
     healthzTimes.sort((a, b) => a - b);
+    h.p95Seconds = healthzTimes[Math.floor(0.95 * (healthzTimes.length - 1))] ?? 0;
     h.p99Seconds = healthzTimes[Math.floor(0.99 * (healthzTimes.length - 1))] ?? 0;
     report.slowlorisDropped = slow.dropped;
     const fdLines = logs.filter((l) => l.includes('out of file descriptors'));
@@ -318,7 +308,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 }
 
-function readdirCount(pid: number): number {
+/** `netprobe run -c FILE` as its own process at `ulimit -n NOFILE`; resolves once it listens. */
+export async function startDaemonProcess(file: string, nofile: number): Promise<{ child: ChildProcess; port: number; logs: string[] }> {
+  const child = spawn('bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.execPath, MAIN, 'run', '-c', file, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  child.stderr!.on('data', (c: Buffer) => logs.push(...c.toString().split('\n').filter(Boolean)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /metrics at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`daemon exited (${code}) before listening: ${logs.join('\n')}`)));
+  });
+  return { child, port, logs };
+}
+
+export function readdirCount(pid: number): number {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
