@@ -13,16 +13,20 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json binding.gyp ./
+COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
 COPY native/ native/
-# Runtime dependencies only (--omit=dev: no TypeScript, vitest, the `node`
-# toolchain package or test-only models). npm runs `node-gyp rebuild` for
-# binding.gyp, against this image's own Node headers.
-RUN npm ci --omit=dev --no-audit --no-fund --nodedir=/usr/local \
+COPY scripts/build.ts scripts/
+COPY src/ src/
+# A full install first: npm runs `node-gyp rebuild` for binding.gyp (against
+# this image's own Node headers) and then `prepare`, which compiles src/ to
+# dist/ with TypeScript. Then the dev dependencies go (--omit=dev: no
+# TypeScript, vitest, the `node` toolchain package or test-only models).
+RUN npm ci --no-audit --no-fund --nodedir=/usr/local \
  && test -f build/Release/netprobe_icmp.node \
+ && test -f dist/cli/main.js \
+ && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf build/Release/obj.target build/Release/.deps \
  && npm cache clean --force
-COPY src/ src/
 COPY bin/ bin/
 
 FROM ${NODE_IMAGE}
@@ -31,13 +35,13 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/build/Release/netprobe_icmp.node build/Release/
-COPY --from=build /app/src/ src/
+COPY --from=build /app/dist/ dist/
 COPY --from=build /app/bin/ bin/
 # A numeric non-root user (matches runAsUser in the DaemonSet, so
 # runAsNonRoot can be verified). Files stay root-owned: the app only reads them.
 USER 65532:65532
 EXPOSE 9810
-# Node runs the TypeScript sources directly (type stripping); SIGTERM is
+# Node runs the compiled JavaScript (no type stripping at start); SIGTERM is
 # handled by the daemon itself, which stops probes and closes its listener.
-ENTRYPOINT ["node", "src/cli/main.ts"]
+ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["run", "--config", "/etc/netprobe/config.yaml"]

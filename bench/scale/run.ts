@@ -19,7 +19,7 @@ import { farmAddress } from './farm.ts';
 import { histogramQuantile, parseSamples, sumSamples, type Samples } from './prom-text.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(HERE, '../../src/cli/main.ts');
+const MAIN = path.resolve(HERE, '../../dist/cli/main.js');
 const FARM = path.join(HERE, 'farm.ts');
 const PORT = 9410;
 const WARMUP_MS = 5000;

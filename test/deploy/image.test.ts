@@ -22,13 +22,13 @@ describe('Dockerfile', () => {
     expect(from).toHaveLength(2);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:26-[a-z]+-slim/);
     expect(from.every((l) => l.includes('${NODE_IMAGE}'))).toBe(true);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
     const user = lines.filter((l) => l.startsWith('USER ')).at(-1)!;
     const uid = Number(user.split(/\s+/)[1]!.split(':')[0]);
     expect(uid).toBeGreaterThan(0);
     const ds = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/daemonset.yaml'), 'utf8'));
     expect(ds.spec.template.spec.securityContext.runAsUser).toBe(uid);
-    expect(lines.filter((l) => l.startsWith('ENTRYPOINT')).at(-1)).toBe('ENTRYPOINT ["node", "src/cli/main.ts"]');
+    expect(lines.filter((l) => l.startsWith('ENTRYPOINT')).at(-1)).toBe('ENTRYPOINT ["node", "dist/cli/main.js"]');
     expect(lines.filter((l) => l.startsWith('CMD')).at(-1)).toBe('CMD ["run", "--config", "/etc/netprobe/config.yaml"]');
   });
 
@@ -59,6 +59,8 @@ describe('production install', () => {
   it('runtime dependencies alone start the daemon, which answers /healthz and /metrics', { timeout: 300_000 }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'netprobe-prod-'));
     for (const src of copiedSources()) cpSync(join(repoRoot, src), join(dir, src), { recursive: true });
+    // The build stage's full install compiled dist/; this checkout's is the same build.
+    cpSync(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true });
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 240_000, maxBuffer: 16 * 2 ** 20 });
     // Dev-only packages must not be there; the ICMP addon must have been built by the install.
     for (const dev of ['vitest', 'typescript', 'kubernetes-models', 'node']) expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
@@ -70,7 +72,7 @@ describe('production install', () => {
       ['sourceNode: image-test', 'listen: 127.0.0.1:0', 'probes:', '  - { name: smoke, kind: dns, every: 1s, servers: [embedded], names: [kubernetes.default.svc.cluster.local] }', ''].join('\n'),
     );
     // process.execPath: the Node 26 that runs the tests stands in for the image's node.
-    daemon = spawn(process.execPath, ['src/cli/main.ts', 'run', '--config', 'config.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', 'config.yaml'], { cwd: dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     daemon.stdout!.on('data', (d) => (out += d));
