@@ -68,6 +68,8 @@ export interface SoakReport {
   falseResults: number;
   falseDetail: string[];
   fdSkipped: number;
+  /** Failed runs not reported because the daemon stood still >= 1 s during them (netprobe_probe_skipped_total{reason="daemon_stalled"}). */
+  stallSkipped: number;
   staleSeries: string[];
   counterDecreases: string[];
   /** /healthz every 250 ms on a fresh connection, as kubelet asks it (its timeout 1 s here, 3 s in the DaemonSet). */
@@ -156,6 +158,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     falseResults: 0,
     falseDetail: [],
     fdSkipped: 0,
+    stallSkipped: 0,
     staleSeries: [],
     counterDecreases: [],
     healthz: { checks: 0, errors: 0, over1s: 0, maxConsecutiveOver1s: 0, p95Seconds: 0, p99Seconds: 0, maxSeconds: 0, lastError: '' },
@@ -258,9 +261,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       report.ticks.push(row);
       report.maxFds = Math.max(report.maxFds, row.fds);
       report.maxSeries = Math.max(report.maxSeries, row.series);
+      report.stallSkipped = samples.filter((s) => s.name === 'netprobe_probe_skipped_total' && s.labels.reason === 'daemon_stalled').reduce((n, s) => n + s.value, 0);
       report.fdSkipped = samples.filter((s) => s.name === 'netprobe_probe_skipped_total' && s.labels.reason === 'fd_exhausted').reduce((n, s) => n + s.value, 0);
       log(
-        `t=${String(row.t).padStart(4)}s cpu=${row.cpu}% load=${row.load} fds=${row.fds}/${options.nofile} rss=${row.rssMb}MB series=${row.series} false=${row.falseResults} ` +
+        `t=${String(row.t).padStart(4)}s cpu=${row.cpu}% load=${row.load} fds=${row.fds}/${options.nofile} rss=${row.rssMb}MB series=${row.series} false=${row.falseResults} stall_skipped=${report.stallSkipped} ` +
           `lag_p99<=${row.lagP99}s healthz_max=${row.healthzMaxMs}ms storms=${report.storms.ok}ok/${report.storms.failed}failed ` +
           `slowloris=${slow.connected}open/${slow.dropped}dropped reloads=${report.reloads}`,
       );

@@ -22,6 +22,7 @@ import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
 import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
+import { StallMeter } from './stall.ts';
 import { ResultStore } from './results.ts';
 import { VERSION } from './version.ts';
 
@@ -41,8 +42,15 @@ interface Scheduled {
   identity: string;
 }
 
+/**
+ * A failed run during which the event loop stood still this long is not
+ * reported: its timeouts may have fired before answers that had arrived
+ * were read. Below the shortest per-attempt timeout users set in practice.
+ */
+const STALL_SKIP_MS = 1000;
+
 /** One log line per this long while runs keep hitting EMFILE/ENFILE (the counter has every one). */
-const FD_LOG_EVERY_MS = 10_000;
+const PROBLEM_LOG_EVERY_MS = 10_000;
 
 // Frozen per (probe, reason): the lag event fires on every run.
 const eventLabels = interned();
@@ -66,8 +74,8 @@ export class Daemon {
   #scheduled = new Map<string, Scheduled>();
   #targetCounts = new Map<string, Record<string, string>>();
   readonly #invalidateMetrics: () => void;
-  #fdSkipped = 0;
-  #fdLoggedAt = -Infinity;
+  readonly #stalls = new StallMeter();
+  readonly #problems: Record<string, { since: number; loggedAt: number }> = {};
 
   private constructor(parts: {
     options: DaemonOptions;
@@ -196,19 +204,23 @@ export class Daemon {
       this.#log.error('daemon error', { where, error: String(error) });
       return false;
     }
-    this.#sink.add('daemonErrors', { reason: 'fd_exhausted' });
-    this.#fdSkipped++;
-    const now = this.#clock.now();
-    if (now - this.#fdLoggedAt >= FD_LOG_EVERY_MS) {
-      this.#log.error('out of file descriptors: runs skipped, not counted as network results; raise the nofile limit or find the fd leak', {
-        where,
-        sinceLastLog: this.#fdSkipped,
-        error: String(error),
-      });
-      this.#fdLoggedAt = now;
-      this.#fdSkipped = 0;
-    }
+    this.#daemonProblem('fd_exhausted', 'out of file descriptors: runs skipped, not counted as network results; raise the nofile limit or find the fd leak', {
+      where,
+      error: String(error),
+    });
     return true;
+  }
+
+  /** Counts a problem of the daemon's own; logs it at most once per PROBLEM_LOG_EVERY_MS per reason. */
+  #daemonProblem(reason: 'fd_exhausted' | 'event_loop_stalled', message: string, fields: Record<string, unknown>): void {
+    this.#sink.add('daemonErrors', { reason });
+    const state = (this.#problems[reason] ??= { since: 0, loggedAt: -Infinity });
+    state.since++;
+    const now = this.#clock.now();
+    if (now - state.loggedAt < PROBLEM_LOG_EVERY_MS) return;
+    this.#log.error(message, { ...fields, sinceLastLog: state.since });
+    state.loggedAt = now;
+    state.since = 0;
   }
 
   async #apply(config: Config): Promise<void> {
@@ -275,6 +287,7 @@ export class Daemon {
     timer.unref();
     const started = this.#clock.now();
     const startedAtMs = this.#clock.wallNow();
+    const stalledBefore = this.#stalls.read();
     let result: unknown;
     let success: boolean;
     let reason: string;
@@ -295,6 +308,18 @@ export class Daemon {
     // No socket to be had: the daemon's problem, not the network's. Skipped and counted as such.
     if (!success && mentionsFdExhaustion(result) && this.#daemonError(findErrorText(result), `probe ${probe.name}`)) {
       this.#sink.add('probeSkipped', eventLabels(probe.name, 'fd_exhausted', () => ({ probe: probe.name, reason: 'fd_exhausted' })));
+      return;
+    }
+    // The daemon stood still during the run (CPU starvation, a long GC): a failure may be its own.
+    const stalledMs = this.#stalls.read() - stalledBefore;
+    if (!success && stalledMs >= STALL_SKIP_MS) {
+      this.#daemonProblem('event_loop_stalled', 'failed runs not reported: the process stood still during them (CPU starvation or a long GC); raise the CPU request or lower the load', {
+        probe: probe.name,
+        target: target.id,
+        reason,
+        stalledMs: Math.round(stalledMs),
+      });
+      this.#sink.add('probeSkipped', eventLabels(probe.name, 'daemon_stalled', () => ({ probe: probe.name, reason: 'daemon_stalled' })));
       return;
     }
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
@@ -346,6 +371,7 @@ export class Daemon {
   /** Stops probing (in-flight runs aborted), flushes OTLP, closes listeners. */
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#stalls.stop();
     await this.#scheduler.stop();
     await this.#otlp?.flush().catch((error: Error) => this.#log.warn('OTLP flush failed', { error: error.message }));
     await this.#otlp?.shutdown().catch(() => {});

@@ -136,7 +136,7 @@ export const INSTRUMENTS = {
   probeSkipped: {
     name: 'netprobe_probe_skipped_total',
     type: 'counter',
-    help: 'Scheduled runs skipped, by reason (overlap: the previous run of the same target was still going; fd_exhausted: no file descriptor for a socket).',
+    help: 'Runs skipped, by reason (overlap: the previous run of the same target was still going; fd_exhausted, daemon_stalled: a failed run not reported because the daemon itself was short of fds or CPU).',
     labels: ['probe', 'reason'],
   },
   scheduleLag: {
@@ -193,7 +193,7 @@ export const INSTRUMENTS = {
   daemonErrors: {
     name: 'netprobe_daemon_errors_total',
     type: 'counter',
-    help: "Problems of the daemon itself, not of the network (fd_exhausted: a run could not get a socket and was skipped, not counted as a failure).",
+    help: 'Problems of the daemon itself, not of the network, each skipping a run instead of reporting it (fd_exhausted: no socket to be had; event_loop_stalled: the process stood still >= 1 s during a failed run).',
     labels: ['reason'],
   },
   configLastReloadSuccessful: {
