@@ -174,6 +174,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const attackers: ChildProcess[] = [];
   const slow = { connected: 0, dropped: 0 };
   const timers: NodeJS.Timeout[] = [];
+  // Interrupted (Ctrl-C, timeout): take the daemon and the attackers down too.
+  const onSignal = () => {
+    daemon?.kill('SIGKILL');
+    for (const child of attackers) child.kill('SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const started0 = await startDaemonProcess(file, options.nofile);
     daemon = started0.child;
@@ -297,6 +305,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     return report;
   } finally {
     for (const t of timers) clearInterval(t);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     for (const child of attackers) {
       child.stdin!.end();
       child.kill('SIGTERM');
