@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # netprobe image: Node 26 LTS on Debian slim, built in two stages.
 # Build:  docker build -t netprobe:0.1.0 .
-# Run:    the DaemonSet in deploy/kubernetes passes `run --config /etc/netprobe/config.yaml`.
+# Run:    the DaemonSet in deploy/kubernetes/base passes `run --config /etc/netprobe/config.yaml`.
 #
 # Both stages use the same Debian release, so the ICMP addon built in the
 # first one links against the same glibc the second one runs.

@@ -2,6 +2,10 @@
 //
 //   npx node dashboards/generate.ts          write dashboards/*.json
 //   npx node dashboards/generate.ts --check  exit 1 if a committed JSON differs from the generated one
+//
+// It also writes the same JSON into the grafana install flavour
+// (deploy/kubernetes/overlays/grafana/dashboards/), whose configMapGenerator can
+// only read files inside the overlay.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -12,6 +16,7 @@ import { nodesDashboard } from './nodes.ts';
 import { tcpDashboard } from './tcp.ts';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('./', import.meta.url));
+export const GRAFANA_OVERLAY_DIR = fileURLToPath(new URL('../deploy/kubernetes/overlays/grafana/dashboards/', import.meta.url));
 
 /** File name (in dashboards/) -> builder. */
 export const DASHBOARDS: Record<string, () => dashboard.Dashboard> = {
@@ -41,8 +46,7 @@ export function renderDashboards(): Map<string, string> {
 function main(argv: string[]): number {
   const check = argv.includes('--check');
   let stale = 0;
-  for (const [file, text] of renderDashboards()) {
-    const path = DASHBOARD_DIR + file;
+  for (const [file, text] of renderDashboards()) for (const path of [DASHBOARD_DIR + file, GRAFANA_OVERLAY_DIR + file]) {
     if (check) {
       let current = '';
       try {
@@ -51,7 +55,7 @@ function main(argv: string[]): number {
         // Missing counts as stale.
       }
       if (current !== text) {
-        process.stderr.write(`${path} is stale: run npx node dashboards/generate.ts\n`);
+        process.stderr.write(`${path} is stale: run npm run docs\n`);
         stale++;
       }
     } else {

@@ -40,7 +40,7 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
   export npm_config_nodedir=/usr
 fi
 echo "test-all: npm ci"
-npm ci --no-audit --no-fund
+scripts/npm-ci.sh
 
 echo "test-all: node $(npx node --version)"
 results="$(mktemp -d)/vitest.json"

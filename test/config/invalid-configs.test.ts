@@ -54,7 +54,7 @@ describe('valid configs', () => {
   });
 
   it('the config shipped with the DaemonSet validates (discovery refs with stand-ins)', () => {
-    const file = 'deploy/kubernetes/config.yaml';
+    const file = 'deploy/kubernetes/base/config.yaml';
     const config = parseConfig(readFileSync(file, 'utf8'), file, { transform: withStandIns });
     expect(config.kubernetes?.enabled).toBe(true);
     expect(config.probes.map((p) => p.kind)).toEqual(expect.arrayContaining(['dns', 'tcp', 'icmp']));

@@ -26,7 +26,7 @@ describe('Dockerfile', () => {
     const user = lines.filter((l) => l.startsWith('USER ')).at(-1)!;
     const uid = Number(user.split(/\s+/)[1]!.split(':')[0]);
     expect(uid).toBeGreaterThan(0);
-    const ds = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/daemonset.yaml'), 'utf8'));
+    const ds = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/base/daemonset.yaml'), 'utf8'));
     expect(ds.spec.template.spec.securityContext.runAsUser).toBe(uid);
     expect(lines.filter((l) => l.startsWith('ENTRYPOINT')).at(-1)).toBe('ENTRYPOINT ["node", "dist/cli/main.js"]');
     expect(lines.filter((l) => l.startsWith('CMD')).at(-1)).toBe('CMD ["run", "--config", "/etc/netprobe/config.yaml"]');

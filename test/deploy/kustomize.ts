@@ -1,13 +1,10 @@
-// A small Kustomize renderer for the features deploy/kubernetes uses, so tests
-// can check what `kubectl apply -k` would send without kubectl here:
-// resources (files and directories with a kustomization), namespace, labels,
-// configMapGenerator (files, with the content-hash name suffix and the
-// references to it rewritten), images, and JSON 6902 patches with a target.
-// Any other field is refused, so a manifest change this does not understand
-// fails the tests instead of being silently ignored.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Renders the install flavours with the real `kubectl kustomize` (kustomize is
+// built into kubectl), exactly as `kubectl apply -k` would send them. The tool
+// is found on PATH or at /usr/bin/kubectl, or a standalone `kustomize` binary;
+// with CI=true a missing tool fails the tests instead of skipping them.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export interface K8sObject {
@@ -17,110 +14,74 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
-export interface Rendered {
-  objects: K8sObject[];
-  /** Every file read, relative path -> text. */
-  files: Map<string, string>;
+export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+export const KUBERNETES_DIR = join(repoRoot, 'deploy', 'kubernetes');
+export const BASE_DIR = join(KUBERNETES_DIR, 'base');
+export const OVERLAYS_DIR = join(KUBERNETES_DIR, 'overlays');
+
+/** Every install flavour: each directory of deploy/kubernetes/overlays with a kustomization. */
+export function flavours(): string[] {
+  return readdirSync(OVERLAYS_DIR)
+    .filter((d) => statSync(join(OVERLAYS_DIR, d)).isDirectory() && existsSync(join(OVERLAYS_DIR, d, 'kustomization.yaml')))
+    .sort();
 }
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'configMapGenerator', 'images', 'patches']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'CustomResourceDefinition']);
+interface Tool {
+  cmd: string;
+  args: (dir: string) => string[];
+}
 
-export function parseYamlFile(path: string): unknown[] {
-  const docs = parseAllDocuments(readFileSync(path, 'utf8'));
-  const out: unknown[] = [];
-  for (const doc of docs) {
-    if (doc.errors.length) throw new Error(`${path}: ${doc.errors[0]!.message}`);
-    const value = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
+function findTool(): Tool | undefined {
+  const onPath = (name: string) =>
+    (process.env.PATH ?? '')
+      .split(':')
+      .map((d) => join(d, name))
+      .find((p) => existsSync(p));
+  const kubectl = onPath('kubectl') ?? (existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : undefined);
+  if (kubectl) return { cmd: kubectl, args: (dir) => ['kustomize', dir] };
+  const kustomize = onPath('kustomize');
+  if (kustomize) return { cmd: kustomize, args: (dir) => ['build', dir] };
+  return undefined;
+}
+
+const tool = findTool();
+if (!tool && process.env.CI === 'true') {
+  throw new Error('CI: neither kubectl nor kustomize found (kubectl >= 1.27 has kustomize v5 built in)');
+}
+export const kustomizeAvailable = tool !== undefined;
+
+/** The tool's version line, for failure messages. */
+export function kustomizeVersion(): string {
+  if (!tool) return 'none';
+  return execFileSync(tool.cmd, tool.cmd.endsWith('kubectl') ? ['version', '--client'] : ['version'], { encoding: 'utf8' }).trim();
+}
+
+export function parseObjects(text: string, where: string): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) throw new Error(`${where}: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as K8sObject | null;
+    if (value) out.push(value);
   }
   return out;
 }
 
-export function render(dir: string, files = new Map<string, string>()): Rendered {
-  const kpath = join(dir, 'kustomization.yaml');
-  if (!existsSync(kpath)) throw new Error(`${dir}: no kustomization.yaml`);
-  const k = parseYamlFile(kpath)[0] as Record<string, unknown>;
-  files.set(kpath, readFileSync(kpath, 'utf8'));
-  for (const key of Object.keys(k)) if (!SUPPORTED.has(key)) throw new Error(`${kpath}: field "${key}" is not understood by the test renderer`);
-  if (k.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || k.kind !== 'Kustomization') throw new Error(`${kpath}: not a Kustomization`);
-
-  let objects: K8sObject[] = [];
-  for (const res of (k.resources as string[]) ?? []) {
-    const path = join(dir, res);
-    if (!existsSync(path)) throw new Error(`${kpath}: resource ${res} does not exist`);
-    if (statSync(path).isDirectory()) objects.push(...render(path, files).objects);
-    else {
-      files.set(path, readFileSync(path, 'utf8'));
-      objects.push(...(parseYamlFile(path) as K8sObject[]));
-    }
+/** `kubectl kustomize DIR` as text; throws with kustomize's own message on failure. */
+export function kustomizeText(dir: string): string {
+  if (!tool) throw new Error('kustomize is not available');
+  try {
+    return execFileSync(tool.cmd, tool.args(dir), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`kustomize ${dir}: ${e.stderr?.trim() || e.message}`);
   }
-
-  const renames = new Map<string, string>();
-  for (const gen of (k.configMapGenerator as { name: string; files?: string[]; literals?: string[] }[]) ?? []) {
-    const data: Record<string, string> = {};
-    for (const f of gen.files ?? []) {
-      const path = join(dir, f);
-      data[basename(f)] = readFileSync(path, 'utf8');
-      files.set(path, data[basename(f)]!);
-    }
-    for (const lit of gen.literals ?? []) {
-      const i = lit.indexOf('=');
-      data[lit.slice(0, i)] = lit.slice(i + 1);
-    }
-    // Kustomize hashes the object; any stable content hash gives the same behaviour (new name per content).
-    const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 10);
-    const name = `${gen.name}-${hash}`;
-    renames.set(gen.name, name);
-    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
-  }
-
-  const namespace = k.namespace as string | undefined;
-  if (namespace) {
-    for (const o of objects) {
-      if (!CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace = namespace;
-      // Kustomize also moves ServiceAccount subjects of (Cluster)RoleBindings into the namespace.
-      if (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') {
-        for (const s of (o.subjects as { kind: string; namespace?: string }[]) ?? []) if (s.kind === 'ServiceAccount') s.namespace = namespace;
-      }
-    }
-  }
-  for (const l of (k.labels as { pairs: Record<string, string>; includeSelectors?: boolean }[]) ?? []) {
-    if (l.includeSelectors) throw new Error(`${kpath}: labels.includeSelectors is not supported by the test renderer`);
-    for (const o of objects) o.metadata.labels = { ...o.metadata.labels, ...l.pairs };
-  }
-  for (const img of (k.images as { name: string; newName?: string; newTag?: string }[]) ?? []) {
-    for (const c of containersOf(objects)) {
-      if (c.image === img.name || c.image.startsWith(`${img.name}:`)) c.image = `${img.newName ?? img.name}:${img.newTag ?? 'latest'}`;
-    }
-  }
-  for (const o of objects) {
-    const volumes = podSpec(o)?.volumes as { configMap?: { name: string } }[] | undefined;
-    for (const v of volumes ?? []) if (v.configMap && renames.has(v.configMap.name)) v.configMap.name = renames.get(v.configMap.name)!;
-  }
-  for (const p of (k.patches as { target: { kind?: string; name?: string }; patch: string }[]) ?? []) {
-    const ops = parseAllDocuments(p.patch)[0]!.toJS() as { op: string; path: string; value?: unknown }[];
-    const targets = objects.filter((o) => (!p.target.kind || o.kind === p.target.kind) && (!p.target.name || o.metadata.name === p.target.name));
-    if (targets.length === 0) throw new Error(`${kpath}: patch target ${JSON.stringify(p.target)} matches nothing`);
-    for (const o of targets) for (const op of ops) applyOp(o, op, kpath);
-  }
-  objects = objects.map((o) => structuredClone(o));
-  return { objects, files };
 }
 
-function applyOp(o: K8sObject, op: { op: string; path: string; value?: unknown }, where: string): void {
-  const parts = op.path.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const last = parts.pop()!;
-  let node: Record<string, unknown> = o;
-  for (const part of parts) {
-    node = node[part] as Record<string, unknown>;
-    if (node === undefined) throw new Error(`${where}: patch path ${op.path} does not exist`);
-  }
-  if (op.op === 'remove') {
-    if (!(last in node)) throw new Error(`${where}: patch removes missing ${op.path}`);
-    delete node[last];
-  } else if (op.op === 'add' || op.op === 'replace') node[last] = op.value;
-  else throw new Error(`${where}: patch op ${op.op} not supported by the test renderer`);
+const cache = new Map<string, K8sObject[]>();
+/** The objects `kubectl apply -k DIR` would send (rendered once per directory). */
+export function render(dir: string): K8sObject[] {
+  if (!cache.has(dir)) cache.set(dir, parseObjects(kustomizeText(dir), dir));
+  return structuredClone(cache.get(dir)!);
 }
 
 export function podSpec(o: K8sObject): Record<string, unknown> | undefined {
@@ -134,5 +95,3 @@ export function containersOf(objects: K8sObject[]): { name: string; image: strin
     return [...((spec?.containers as []) ?? []), ...((spec?.initContainers as []) ?? [])];
   });
 }
-
-export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -1,276 +1,251 @@
-// deploy/kubernetes as `kubectl apply -k` would render it: every object
-// validated against the Kubernetes OpenAPI schemas (kubernetes-models) and the
-// prometheus-operator CRD schemas, plus the invariants the product needs.
-import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
+// Every install flavour (each directory of deploy/kubernetes/overlays, plus the
+// base) rendered by the real `kubectl kustomize`: every object validated
+// against the Kubernetes OpenAPI and prometheus-operator CRD schemas, and the
+// invariants the product needs checked on what would be applied. The checks
+// iterate over the flavours, so a new overlay gets them without a test edit.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.ts';
-import { kubernetesSchema, parseDiscoveryRef } from '../../src/targets/kubernetes/config.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kubernetesSchema } from '../../src/targets/kubernetes/config.ts';
 import { startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
-import { resolveDiscoveryRefs } from '../../src/targets/kubernetes/resolve.ts';
 import { FakeApiServer } from '../k8s/fake-apiserver.ts';
-import { SERVICES, SLICES, service, testDiscoveryOptions } from '../k8s/fixtures.ts';
-import { type K8sObject, containersOf, podSpec, render, repoRoot } from './kustomize.ts';
+import { SERVICES, service, testDiscoveryOptions } from '../k8s/fixtures.ts';
+import { BASE_DIR, KUBERNETES_DIR, OVERLAYS_DIR, type K8sObject, flavours, kustomizeAvailable, kustomizeText, podSpec, render } from './kustomize.ts';
+import { CLUSTER_SCOPED, validate } from './schemas.ts';
 
-const BASE = join(repoRoot, 'deploy', 'kubernetes');
-const OPERATOR = join(BASE, 'operator');
-const base = render(BASE);
-const operator = render(OPERATOR);
+const builds = [BASE_DIR, ...flavours().map((f) => join(OVERLAYS_DIR, f))];
+const label = (dir: string) => relative(KUBERNETES_DIR, dir);
+const scratch = mkdtempSync(join(tmpdir(), 'netprobe-kustomize-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+const all = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const one = (objects: K8sObject[], kind: string, name?: string): K8sObject => {
   const found = objects.filter((o) => o.kind === kind && (!name || o.metadata.name === name));
   expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
   return found[0]!;
 };
 
-/** apiVersion -> the module holding its model classes. */
-function modelModule(apiVersion: string): string {
-  if (apiVersion === 'monitoring.coreos.com/v1') return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-  return `kubernetes-models/${apiVersion}`;
-}
-
-async function validate(o: K8sObject): Promise<void> {
-  const mod = (await import(modelModule(o.apiVersion))) as Record<string, new (data: unknown) => { validate(): void }>;
-  const Model = mod[o.kind];
-  if (!Model) throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);
-  new Model(o).validate();
-}
-
-describe('deploy/kubernetes renders and validates', () => {
-  it('the base has every object the install needs, in one namespace', () => {
-    const kinds = base.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(kinds).toEqual([
-      'ClusterRole/netprobe',
-      'ClusterRoleBinding/netprobe',
-      expect.stringMatching(/^ConfigMap\/netprobe-config-[0-9a-f]{10}$/),
-      'DaemonSet/netprobe',
-      'Namespace/netprobe',
-      'PriorityClass/netprobe-node-monitor',
-      'Service/netprobe-peers',
-      'ServiceAccount/netprobe',
-    ]);
-    for (const o of base.objects) {
-      if (['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass'].includes(o.kind)) expect(o.metadata.namespace).toBeUndefined();
-      else expect(o.metadata.namespace, `${o.kind}`).toBe('netprobe');
-    }
+describe.skipIf(!kustomizeAvailable)('kubectl kustomize builds every flavour', () => {
+  it('ships at least the annotations, operator and grafana flavours', () => {
+    expect(flavours()).toEqual(expect.arrayContaining(['annotations', 'grafana', 'operator']));
   });
 
-  it('every YAML file in deploy/kubernetes is used by a kustomization (no orphans)', () => {
-    for (const dir of [BASE, OPERATOR]) {
-      for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
-        expect(base.files.has(join(dir, f)) || operator.files.has(join(dir, f)), `${dir}/${f}`).toBe(true);
+  it('is the real tool: a kustomization that real kustomize refuses fails the build', () => {
+    // An overlay inside its own base: the layout this replaced, which kustomize rejects.
+    const dir = join(scratch, 'cycle');
+    const inner = join(dir, 'overlay');
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [cm.yaml]\n');
+    writeFileSync(join(inner, 'kustomization.yaml'), 'resources: [../]\n');
+    writeFileSync(join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    expect(() => kustomizeText(inner)).toThrow(/cycle detected/);
+  });
+
+  it('every file in deploy/kubernetes is named by the kustomization of its directory (no orphans)', () => {
+    const orphans: string[] = [];
+    const walk = (dir: string) => {
+      const entries = readdirSync(dir);
+      const kustomization = entries.includes('kustomization.yaml') ? readFileSync(join(dir, 'kustomization.yaml'), 'utf8') : undefined;
+      for (const e of entries) {
+        const path = join(dir, e);
+        if (statSync(path).isDirectory()) {
+          walk(path);
+          continue;
+        }
+        if (e === 'kustomization.yaml') continue;
+        // Files of a plain data directory (dashboards/) are named by the parent's kustomization.
+        const owner = kustomization ?? readFileSync(join(dir, '..', 'kustomization.yaml'), 'utf8');
+        const name = kustomization ? e : `${dir.split('/').pop()}/${e}`;
+        if (!owner.includes(name)) orphans.push(relative(KUBERNETES_DIR, path));
       }
-    }
+    };
+    walk(KUBERNETES_DIR);
+    expect(orphans).toEqual([]);
   });
 
-  it('every object of the base and the operator overlay passes its OpenAPI schema', async () => {
-    for (const o of operator.objects) await validate(o);
-    expect(operator.objects.length).toBe(base.objects.length + 2);
+  describe.each(builds.map((d) => [label(d), d] as const))('%s', (_name, dir) => {
+    const objects = render(dir);
+
+    it('every object passes its OpenAPI / CRD schema', async () => {
+      expect(objects.length).toBeGreaterThan(0);
+      for (const o of objects) await validate(o);
+    });
+
+    it('namespaced objects are in netprobe (or kube-system for the DNS Role), cluster-scoped ones have none, no local-config leaks', () => {
+      for (const o of objects) {
+        const id = `${o.kind}/${o.metadata.name}`;
+        if (CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace, id).toBeUndefined();
+        else if (o.metadata.namespace === 'kube-system') expect(['Role', 'RoleBinding'], id).toContain(o.kind);
+        else expect(o.metadata.namespace, id).toBe('netprobe');
+        expect(o.metadata.annotations?.['config.kubernetes.io/local-config'], id).toBeUndefined();
+        expect(o.metadata.labels?.['app.kubernetes.io/part-of'], id).toBe('netprobe');
+      }
+    });
+
+    it('RBAC is read-only: get/list/watch; Nodes cluster-wide, Services and EndpointSlices in namespaces only', () => {
+      for (const role of [...all(objects, 'ClusterRole'), ...all(objects, 'Role')]) {
+        for (const rule of role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
+          expect([...rule.verbs].sort(), role.metadata.name).toEqual(['get', 'list', 'watch']);
+          for (const g of rule.apiGroups) {
+            for (const r of rule.resources) {
+              const allowed = role.kind === 'ClusterRole' ? ['/nodes'] : ['/services', 'discovery.k8s.io/endpointslices'];
+              expect(allowed, `${role.kind}/${role.metadata.name} grants ${g}/${r}`).toContain(`${g}/${r}`);
+            }
+          }
+        }
+      }
+    });
+
+    const daemonSets = all(objects, 'DaemonSet');
+    // Flavours with probe pods (not the dashboards-only one). Every DaemonSet
+    // gets these checks; the one named netprobe probes pod networking.
+    for (const ds of daemonSets) describe(`DaemonSet ${ds.metadata.name}`, () => {
+      const pod = podSpec(ds) as Record<string, any>;
+      const podNetwork = ds.metadata.name === 'netprobe';
+      const container = pod?.containers?.[0] as Record<string, any>;
+
+      it('DaemonSets are the only workloads; runs on every node with an existing priority class; netprobe never on the host network', () => {
+        expect(objects.filter((o) => ['Deployment', 'StatefulSet', 'Job', 'Pod'].includes(o.kind))).toEqual([]);
+        expect(pod.tolerations).toContainEqual({ operator: 'Exists' });
+        const pc = one(objects, 'PriorityClass', pod.priorityClassName);
+        expect(pc.value as number).toBeGreaterThan(0);
+        expect(pc.value as number).toBeLessThan(1_000_000_000); // below the system-* classes
+        expect(pc.globalDefault).toBe(false);
+        if (ds.metadata.name === 'netprobe') expect(pod.hostNetwork ?? false).toBe(false); // pod networking is what it probes
+      });
+
+      it('is locked down: non-root, read-only root, no privilege escalation, seccomp, capabilities dropped', () => {
+        expect(pod.securityContext.runAsNonRoot).toBe(true);
+        expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+        expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+        const sc = container.securityContext;
+        expect(sc.allowPrivilegeEscalation).toBe(false);
+        expect(sc.readOnlyRootFilesystem).toBe(true);
+        expect(sc.privileged ?? false).toBe(false);
+        expect(sc.capabilities.drop).toEqual(['ALL']);
+        const added: string[] = sc.capabilities.add ?? [];
+        expect(added.every((c) => c === 'NET_RAW')).toBe(true);
+        if (!added.includes('NET_RAW')) {
+          const sysctl = (pod.securityContext.sysctls ?? []).find((s: { name: string }) => s.name === 'net.ipv4.ping_group_range');
+          expect(sysctl, 'ping_group_range sysctl (no NET_RAW)').toBeDefined();
+          const [lo, hi] = (sysctl.value as string).split(/\s+/).map(Number);
+          const gid = pod.securityContext.runAsGroup as number;
+          expect(lo! <= gid && gid <= hi!).toBe(true);
+        }
+        const ns = one(objects, 'Namespace', ds.metadata.namespace);
+        if (podNetwork) expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      });
+
+      it('gets NODE_NAME, POD_IP and POD_NAMESPACE from the downward API; OTLP stays opt-in', () => {
+        const env = Object.fromEntries((container.env as { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
+        expect(env).toMatchObject({ NODE_NAME: 'spec.nodeName', POD_IP: 'status.podIP', POD_NAMESPACE: 'metadata.namespace' });
+        expect('OTEL_EXPORTER_OTLP_ENDPOINT' in env).toBe(false);
+      });
+
+      it('has liveness on /healthz and readiness on /readyz at the metrics port', () => {
+        const port = container.ports.find((p: { name: string }) => p.name === 'http-metrics');
+        expect(port.containerPort).toBe(9810);
+        expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
+        expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
+      });
+
+      it('sets requests and limits, requests below limits, and a V8 heap cap below the memory limit', () => {
+        const { requests, limits } = container.resources;
+        const mem = (q: string) => Number(q.replace(/Mi$/, '')) * 2 ** 20;
+        const cpu = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
+        for (const r of ['cpu', 'memory']) {
+          expect(requests[r], `requests.${r}`).toBeDefined();
+          expect(limits[r], `limits.${r}`).toBeDefined();
+        }
+        expect(cpu(requests.cpu)).toBeLessThanOrEqual(cpu(limits.cpu));
+        expect(mem(requests.memory)).toBeLessThanOrEqual(mem(limits.memory));
+        const opts = (container.env as { name: string; value?: string }[]).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+        const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(opts)?.[1]);
+        expect(heapMiB * 2 ** 20).toBeLessThan(mem(limits.memory) * 0.75);
+      });
+
+      it('runs the daemon on the generated config, mounted read-only, as its ServiceAccount', () => {
+        expect(container.args).toEqual(['run', '--config', '/etc/netprobe/config.yaml']);
+        expect(container.image).toMatch(/^[a-z0-9./-]+\/netprobe:[0-9A-Za-z._-]+$/);
+        const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/netprobe');
+        expect(mount.readOnly).toBe(true);
+        const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
+        expect(volume.configMap.name).toMatch(/^netprobe-[a-z-]*config-[a-z0-9]{10}$/);
+        const cm = one(objects, 'ConfigMap', volume.configMap.name);
+        expect(Object.keys(cm.data as object)).toEqual(['config.yaml']);
+        one(objects, 'ServiceAccount', pod.serviceAccountName);
+      });
+
+      it.runIf(podNetwork)('the headless Service selects the pods, publishes not-ready ones, and is the config peerService', () => {
+        const svc = one(objects, 'Service', 'netprobe-peers');
+        const spec = svc.spec as Record<string, any>;
+        expect(spec.clusterIP).toBe('None');
+        expect(spec.publishNotReadyAddresses).toBe(true);
+        expect(ds.spec).toMatchObject({ template: { metadata: { labels: spec.selector } } });
+        expect(spec.ports[0]).toMatchObject({ port: 9810, targetPort: 'http-metrics' });
+        const cm = all(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('netprobe-config-'))!;
+        const config = parse((cm.data as Record<string, string>)['config.yaml']!);
+        expect(kubernetesSchema.parse(config.kubernetes).peerService).toBe('netprobe-peers');
+      });
+
+      it.runIf(podNetwork)('the NetworkPolicy admits the metrics port from anywhere and everything (TCP and ICMP) from peer pods only', () => {
+        const np = one(objects, 'NetworkPolicy', 'netprobe');
+        const spec = np.spec as { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from?: unknown[]; ports?: { port: unknown; protocol: string }[] }[] };
+        expect(ds.spec).toMatchObject({ template: { metadata: { labels: spec.podSelector.matchLabels } } });
+        expect(spec.policyTypes).toEqual(['Ingress']); // egress open: a blocked probe would read as a network failure
+        const open = spec.ingress.filter((r) => !r.from);
+        expect(open).toHaveLength(1);
+        expect(open[0]!.ports).toEqual([{ port: 'http-metrics', protocol: 'TCP' }]);
+        const peers = spec.ingress.filter((r) => r.from);
+        expect(peers).toHaveLength(1);
+        expect(peers[0]!.ports).toBeUndefined(); // ICMP has no port: the rule must not name any
+        expect(peers[0]!.from).toEqual([{ podSelector: { matchLabels: spec.podSelector.matchLabels } }]);
+      });
+
+      it('discovery asks the API for nothing the Roles and ClusterRole grant not', async () => {
+        const grants = new Set<string>();
+        for (const role of [...all(objects, 'ClusterRole'), ...all(objects, 'Role')]) {
+          const bound = [...all(objects, 'ClusterRoleBinding'), ...all(objects, 'RoleBinding')].some(
+            (b) =>
+              (b.roleRef as { name: string }).name === role.metadata.name &&
+              b.metadata.namespace === role.metadata.namespace &&
+              (b.subjects as { kind: string; name: string; namespace: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === pod.serviceAccountName && s.namespace === ds.metadata.namespace),
+          );
+          expect(bound, `${role.kind}/${role.metadata.name} is bound to the ServiceAccount`).toBe(true);
+          for (const rule of role.rules as { apiGroups: string[]; resources: string[] }[]) {
+            for (const g of rule.apiGroups) for (const r of rule.resources) grants.add(`${role.metadata.namespace ?? '*'} ${g}/${r}`);
+          }
+        }
+        const f = await FakeApiServer.start();
+        f.upsert(SERVICES('kube-system'), service('kube-system', 'kube-dns', '198.19.0.10'));
+        const d = startDiscovery(testDiscoveryOptions(f.url));
+        try {
+          expect(await d.synced(3000)).toBe(true);
+        } finally {
+          await d.stop();
+          await f.close();
+        }
+        expect(f.requests.length).toBeGreaterThan(0);
+        for (const r of f.requests) {
+          const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(r.path);
+          expect(m, r.path).not.toBeNull();
+          const [, group = '', ns, resource] = m!;
+          const key = `${group}/${resource}`;
+          expect(grants.has(`* ${key}`) || (ns !== undefined && grants.has(`${ns} ${key}`)), `${r.path} is granted`).toBe(true);
+        }
+      });
+    });
   });
 
   it('the schema check really rejects a broken object', async () => {
-    const ds = structuredClone(one(base.objects, 'DaemonSet'));
+    const ds = structuredClone(one(render(BASE_DIR), 'DaemonSet'));
     (podSpec(ds)!.containers as { ports: { containerPort: unknown }[] }[])[0]!.ports[0]!.containerPort = 'http';
     await expect(validate(ds)).rejects.toThrow(/containerPort/);
-    const sm = structuredClone(one(operator.objects, 'ServiceMonitor'));
+    const sm = structuredClone(one(render(join(OVERLAYS_DIR, 'operator')), 'ServiceMonitor'));
     (sm.spec as { endpoints: { interval: unknown }[] }).endpoints[0]!.interval = 30;
     await expect(validate(sm)).rejects.toThrow(/interval/);
-  });
-});
-
-describe('DaemonSet invariants', () => {
-  const ds = one(base.objects, 'DaemonSet', 'netprobe');
-  const pod = podSpec(ds)! as Record<string, any>;
-  const container = pod.containers[0] as Record<string, any>;
-
-  it('runs on every node: tolerates every taint, has a priority class that exists', () => {
-    expect(pod.tolerations).toContainEqual({ operator: 'Exists' });
-    const pc = one(base.objects, 'PriorityClass', pod.priorityClassName);
-    expect(pc.value as number).toBeGreaterThan(0);
-    expect(pc.value as number).toBeLessThan(1_000_000_000); // below the system-* classes
-    expect(pc.globalDefault).toBe(false);
-    expect(pod.hostNetwork ?? false).toBe(false); // pod networking is what is probed
-  });
-
-  it('is locked down: non-root, read-only root, no privilege escalation, seccomp, capabilities dropped', () => {
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-    expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
-    const sc = container.securityContext;
-    expect(sc.allowPrivilegeEscalation).toBe(false);
-    expect(sc.readOnlyRootFilesystem).toBe(true);
-    expect(sc.privileged ?? false).toBe(false);
-    expect(sc.capabilities.drop).toEqual(['ALL']);
-    // NET_RAW at most; without it, ICMP needs datagram sockets allowed for the pod's group.
-    const added: string[] = sc.capabilities.add ?? [];
-    expect(added.every((c) => c === 'NET_RAW')).toBe(true);
-    if (!added.includes('NET_RAW')) {
-      const sysctl = (pod.securityContext.sysctls ?? []).find((s: { name: string }) => s.name === 'net.ipv4.ping_group_range');
-      expect(sysctl, 'ping_group_range sysctl (no NET_RAW)').toBeDefined();
-      const [lo, hi] = (sysctl.value as string).split(/\s+/).map(Number);
-      const gid = pod.securityContext.runAsGroup as number;
-      expect(lo! <= gid && gid <= hi!).toBe(true);
-    }
-  });
-
-  it('gets NODE_NAME, POD_IP and POD_NAMESPACE from the downward API', () => {
-    const env = Object.fromEntries((container.env as { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
-    expect(env).toMatchObject({ NODE_NAME: 'spec.nodeName', POD_IP: 'status.podIP', POD_NAMESPACE: 'metadata.namespace' });
-    // OTLP stays opt-in: no endpoint set by default.
-    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
-  });
-
-  it('has liveness on /healthz and readiness on /readyz at the port it listens on, and scrape annotations to match', () => {
-    const port = container.ports.find((p: { name: string }) => p.name === 'http-metrics');
-    expect(port.containerPort).toBe(9810);
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http-metrics' });
-    const annotations = (ds.spec as any).template.metadata.annotations;
-    expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9810', 'prometheus.io/path': '/metrics' });
-  });
-
-  it('sets requests and limits, requests below limits', () => {
-    const { requests, limits } = container.resources;
-    const mem = (q: string) => Number(q.replace(/Mi$/, '')) * 2 ** 20;
-    const cpu = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
-    for (const r of ['cpu', 'memory']) {
-      expect(requests[r], `requests.${r}`).toBeDefined();
-      expect(limits[r], `limits.${r}`).toBeDefined();
-    }
-    expect(cpu(requests.cpu)).toBeLessThanOrEqual(cpu(limits.cpu));
-    expect(mem(requests.memory)).toBeLessThanOrEqual(mem(limits.memory));
-  });
-
-  it('runs the daemon on the generated config, mounted read-only', () => {
-    expect(container.args).toEqual(['run', '--config', '/etc/netprobe/config.yaml']);
-    expect(container.image).toMatch(/^[a-z0-9./-]+\/netprobe:[0-9A-Za-z._-]+$/);
-    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/netprobe');
-    expect(mount.readOnly).toBe(true);
-    const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
-    const cm = one(base.objects, 'ConfigMap', volume.configMap.name);
-    expect(Object.keys(cm.data as object)).toEqual(['config.yaml']);
-    one(base.objects, 'ServiceAccount', pod.serviceAccountName);
-  });
-});
-
-describe('RBAC and the peer Service', () => {
-  it('grants only get/list/watch on nodes, services and discovery.k8s.io endpointslices', () => {
-    const role = one(base.objects, 'ClusterRole', 'netprobe');
-    const granted = new Set<string>();
-    for (const rule of role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
-      expect([...rule.verbs].sort()).toEqual(['get', 'list', 'watch']);
-      for (const g of rule.apiGroups) for (const r of rule.resources) granted.add(`${g}/${r}`);
-    }
-    expect([...granted].sort()).toEqual(['/nodes', '/services', 'discovery.k8s.io/endpointslices']);
-    const binding = one(base.objects, 'ClusterRoleBinding', 'netprobe');
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netprobe' });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'netprobe', namespace: 'netprobe' }]);
-  });
-
-  it('discovery asks the API for nothing the ClusterRole does not grant', async () => {
-    const f = await FakeApiServer.start();
-    f.upsert(SERVICES('kube-system'), service('kube-system', 'kube-dns', '198.19.0.10'));
-    const d = startDiscovery(testDiscoveryOptions(f.url));
-    try {
-      expect(await d.synced(3000)).toBe(true);
-    } finally {
-      await d.stop();
-      await f.close();
-    }
-    const used = new Set(
-      f.requests.map((r) => {
-        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/[^/]+)?\/([^/]+)$/.exec(r.path);
-        expect(m, r.path).not.toBeNull();
-        return `${m![1] ?? ''}/${m![2]}`;
-      }),
-    );
-    expect([...used].sort()).toEqual(['/nodes', '/services', 'discovery.k8s.io/endpointslices']);
-    expect(f.requests.some((r) => r.path === SLICES('netprobe'))).toBe(true);
-  });
-
-  it('the headless Service selects the DaemonSet pods, publishes not-ready ones, and is the config peerService', () => {
-    const svc = one(base.objects, 'Service', 'netprobe-peers');
-    const spec = svc.spec as Record<string, any>;
-    expect(spec.clusterIP).toBe('None');
-    expect(spec.publishNotReadyAddresses).toBe(true);
-    const podLabels = (one(base.objects, 'DaemonSet').spec as any).template.metadata.labels;
-    expect(podLabels).toMatchObject(spec.selector);
-    expect(spec.ports[0]).toMatchObject({ port: 9810, targetPort: 'http-metrics' });
-    const config = parse(base.files.get(join(BASE, 'config.yaml'))!);
-    expect(kubernetesSchema.parse(config.kubernetes).peerService).toBe('netprobe-peers');
-  });
-});
-
-describe('the default config', () => {
-  const text = base.files.get(join(BASE, 'config.yaml'))!;
-  const config = parse(text) as { kubernetes: unknown; probes: Record<string, any>[] };
-
-  /** Discovery refs replaced by addresses of the benchmarking range, for the per-kind schemas as they stand. */
-  function withRefsResolved(): unknown {
-    const copy = structuredClone(config) as Record<string, any>;
-    delete copy.kubernetes;
-    for (const p of copy.probes) {
-      const swap = (entry: string) => {
-        const ref = parseDiscoveryRef(entry);
-        if (!ref) return entry;
-        const ip = ref.source === 'dnsService' ? '198.19.0.10' : ref.source === 'dnsEndpoints' ? '198.18.0.2' : '198.18.0.3';
-        return ref.port ? `${ip}:${ref.port}` : ip;
-      };
-      if (p.servers) p.servers = p.servers.map(swap);
-      if (p.targets) p.targets = p.targets.map(swap);
-    }
-    return copy;
-  }
-
-  it('has a valid kubernetes block and probes valid for their kinds', () => {
-    const k = kubernetesSchema.parse(config.kubernetes);
-    expect(k).toMatchObject({ dnsService: 'kube-system/kube-dns', peers: 8 });
-    const parsed = configSchema.safeParse(withRefsResolved());
-    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-  });
-
-  it('covers the VIP, every CoreDNS endpoint, resolv.conf, cluster and external names, peers over TCP and MTU', () => {
-    const servers = config.probes.flatMap((p) => p.servers ?? []);
-    expect(servers).toEqual(expect.arrayContaining(['kubernetes:dns-service', 'kubernetes:dns-endpoints', 'resolv.conf']));
-    const names: string[] = config.probes.flatMap((p) => p.names ?? []);
-    expect(names.some((n) => n.endsWith('.cluster.local'))).toBe(true);
-    expect(names.some((n) => !n.endsWith('.cluster.local'))).toBe(true);
-    const modes = config.probes.filter((p) => p.kind === 'dns').map((p) => p.mode ?? p.transport);
-    expect(modes).toEqual(expect.arrayContaining(['parallel', 'reopen', 'tcp']));
-    const tcp = config.probes.find((p) => p.kind === 'tcp')!;
-    expect(tcp.targets).toEqual(['kubernetes:peers:9810']);
-    const icmp = config.probes.find((p) => p.kind === 'icmp')!;
-    expect(icmp.targets).toEqual(['kubernetes:peers']);
-    expect([1500, 1480, 1450, 1440]).toContain(icmp.expectedMtu);
-    for (const documented of ['1500', '1480', '1450']) expect(text).toContain(documented);
-  });
-
-  it('after discovery fills the refs, parses whole with the daemon schema (resolveDiscoveryRefs)', () => {
-    const vip = { id: '198.19.0.10:53', label: '198.19.0.10:53', kind: 'service_vip' as const, node: '', server: { host: '198.19.0.10', port: 53 } };
-    const peer = { id: '198.18.0.3', label: '198.18.0.3', kind: 'peer' as const, node: 'n3', ip: '198.18.0.3', pod: 'p', ready: true };
-    const { config: resolved, skipped } = resolveDiscoveryRefs(config as Record<string, unknown>, { dnsService: [vip], dnsEndpoints: [{ ...vip, kind: 'endpoint' }], peers: [peer] });
-    expect(skipped).toEqual([]);
-    const parsed = configSchema.safeParse(resolved);
-    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-  });
-});
-
-describe('operator overlay', () => {
-  it('adds a ServiceMonitor for the peer Service port and the PrometheusRule, and drops the scrape annotations', () => {
-    const sm = one(operator.objects, 'ServiceMonitor', 'netprobe');
-    const svc = one(operator.objects, 'Service', 'netprobe-peers');
-    const smSpec = sm.spec as Record<string, any>;
-    expect(svc.metadata.labels).toMatchObject(smSpec.selector.matchLabels);
-    expect(smSpec.namespaceSelector.matchNames).toEqual(['netprobe']);
-    const portNames = (svc.spec as any).ports.map((p: { name: string }) => p.name);
-    for (const ep of smSpec.endpoints) expect(portNames).toContain(ep.port);
-    const rule = one(operator.objects, 'PrometheusRule');
-    expect(rule.metadata.namespace).toBe('netprobe');
-    expect(((rule.spec as any).groups as unknown[]).length).toBeGreaterThan(0);
-    const annotations = (one(operator.objects, 'DaemonSet').spec as any).template.metadata.annotations ?? {};
-    expect(Object.keys(annotations).filter((a) => a.startsWith('prometheus.io/'))).toEqual([]);
-    // The base keeps them.
-    expect(containersOf(base.objects)).toHaveLength(1);
+    await expect(validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).rejects.toThrow(/no schema/);
   });
 });

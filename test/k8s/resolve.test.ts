@@ -15,7 +15,7 @@ import { repoRoot } from '../deploy/kustomize.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
 import { SLICES, slice, testDiscoveryOptions } from './fixtures.ts';
 
-const defaultConfig = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/config.yaml'), 'utf8')) as Record<string, unknown>;
+const defaultConfig = parse(readFileSync(join(repoRoot, 'deploy/kubernetes/base/config.yaml'), 'utf8')) as Record<string, unknown>;
 
 const snap: DiscoverySnapshot = {
   dnsService: [{ id: '198.19.0.10:53', label: '198.19.0.10:53', kind: 'service_vip', node: '', server: { host: '198.19.0.10', port: 53 } }],
