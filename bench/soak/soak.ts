@@ -1,13 +1,13 @@
-// The soak: one daemon process at a low `nofile`, probing healthy loopback
+// The soak: one daemon process (the compiled dist/, as shipped) at a low `nofile`, probing healthy loopback
 // targets through a hostile DNS server, while slowloris clients, scrape
 // storms and SIGHUP reloads (adding and removing names, targets and whole
 // probes, now and then an invalid file) go on. Every tick it prints the
 // daemon's fds, RSS, series count, false results, schedule lag and /healthz
 // time; at the end it lists stale series and counter decreases, if any.
 // Used by bench/soak/run.ts (N minutes) and test/soak/soak.test.ts (CI).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,25 @@ import { get, HostileDns, tcpListeners } from './attack.ts';
 import { type World, churn, configYaml, initialWorld, isCurrent, ownerOf } from './world.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(HERE, '../../src/cli/main.ts');
+const ROOT = path.resolve(HERE, '../..');
+
+/**
+ * The shipped artefact, dist/cli/main.js (what bin/netprobe and the image
+ * run), rebuilt first when any src/ module is newer than its compiled one.
+ */
+function daemonEntry(): string {
+  const stale = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .some((f) => {
+      const js = path.join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
+      return !existsSync(js) || statSync(js).mtimeMs < statSync(path.join(ROOT, 'src', f)).mtimeMs;
+    });
+  if (stale) {
+    const built = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.ts')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('dist/ is stale and `node scripts/build.ts` failed');
+  }
+  return path.join(ROOT, 'dist/cli/main.js');
+}
 const ATTACK = path.join(HERE, 'attack.ts');
 
 /** An attacker process; its JSON lines go to `onLine`. */
@@ -324,7 +342,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 /** `netprobe run -c FILE` as its own process at `ulimit -n NOFILE`; resolves once it listens. */
 export async function startDaemonProcess(file: string, nofile: number): Promise<{ child: ChildProcess; port: number; logs: string[] }> {
-  const child = spawn('bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.execPath, MAIN, 'run', '-c', file, '--log-level', 'warn'], {
+  const child = spawn('bash', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, process.execPath, daemonEntry(), 'run', '-c', file, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
