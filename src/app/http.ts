@@ -159,13 +159,15 @@ class SharedRender {
 export interface HttpServer {
   server: http.Server;
   url: string;
-  /** Drop the reused /metrics body (call after series were removed). */
+  /** Drop the reused /metrics and /api/results bodies (call after series were removed). */
   invalidateMetrics(): void;
 }
 
 export async function startHttpServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<HttpServer> {
   const connections = new ConnectionTable(deps.maxConnections ?? { steady: 128, burst: 512 });
   const metrics = new SharedRender(deps.renderMetrics);
+  // /api/results is as large as /metrics at a thousand targets: shared the same way.
+  const results = new SharedRender(() => Promise.resolve(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`));
   const server = http.createServer(
     {
       headersTimeout: HEADERS_TIMEOUT_MS,
@@ -183,7 +185,7 @@ export async function startHttpServer(listen: { host: string; port: number }, de
         clearTimeout(slow);
         connections.busy(socket, false);
       });
-      respond(req, res, deps, metrics);
+      respond(req, res, deps, metrics, results);
     },
   );
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
@@ -207,7 +209,11 @@ export async function startHttpServer(listen: { host: string; port: number }, de
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const shown = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
-  return { server, url: `http://${shown}:${address.port}`, invalidateMetrics: () => metrics.invalidate() };
+  return { server, url: `http://${shown}:${address.port}`, invalidateMetrics: () => {
+      metrics.invalidate();
+      results.invalidate();
+    },
+  };
 }
 
 /** Bodies being written at once; further scrapes wait their turn (bounded memory and per-tick work). */
@@ -270,7 +276,18 @@ async function sendInSlices(res: http.ServerResponse, body: Buffer): Promise<voi
   res.end();
 }
 
-function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, metrics: SharedRender): void {
+/** A shared body, written in slices when a send slot is free. */
+function serveShared(req: http.IncomingMessage, res: http.ServerResponse, shared: SharedRender, contentType: string): void {
+  shared.get().then(
+    (body) => {
+      res.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
+      sends.run(() => (req.method === 'HEAD' ? (res.end(), Promise.resolve()) : sendInSlices(res, body)));
+    },
+    (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${req.url}: ${error.message}\n`),
+  );
+}
+
+function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: HttpDeps, metrics: SharedRender, results: SharedRender): void {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -278,13 +295,7 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: Http
   }
   switch (path) {
     case '/metrics':
-      metrics.get().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': deps.metricsContentType, 'content-length': body.length });
-          sends.run(() => (req.method === 'HEAD' ? (res.end(), Promise.resolve()) : sendInSlices(res, body)));
-        },
-        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${error.message}\n`),
-      );
+      serveShared(req, res, metrics, deps.metricsContentType);
       return;
     case '/healthz': {
       const ok = deps.live();
@@ -299,7 +310,7 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse, deps: Http
       return;
     }
     case '/api/results':
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ results: deps.results.all() }, null, 2)}\n`);
+      serveShared(req, res, results, 'application/json');
       return;
     case '/':
       res.writeHead(200, { 'content-type': 'text/plain' }).end('netprobe: /metrics /healthz /readyz /api/results\n');
