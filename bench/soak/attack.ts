@@ -97,8 +97,9 @@ export function slowloris(port: number, clients: number, dripMs = 2000): { conne
       clearInterval(drip);
       open.delete(socket);
       dropped++;
-      // As slowloris tools do: dropped sockets are re-opened on the next cycle (here about a second).
-      setTimeout(connect, 500 + Math.random() * 1000).unref();
+      // As slowloris tools do: dropped sockets are re-opened on the next cycle
+      // (the classic tool's is 15 s; 2-4 s here keeps the pressure higher).
+      setTimeout(connect, 2000 + Math.random() * 2000).unref();
     });
   };
   for (let i = 0; i < clients; i++) setTimeout(connect, i % 200).unref();

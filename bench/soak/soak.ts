@@ -17,6 +17,9 @@ import { type World, churn, configYaml, initialWorld, isCurrent, ownerOf } from 
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
+/** The control server: answers every request at once; exits with its parent's stdin. */
+const CONTROL_SERVER =
+  "const s=require('http').createServer((q,r)=>r.end('ok\\n'));s.listen(0,'127.0.0.1',()=>console.log(s.address().port));process.stdin.on('end',()=>process.exit(0));process.stdin.resume()";
 
 /**
  * The shipped artefact, dist/cli/main.js (what bin/netprobe and the image
@@ -92,6 +95,12 @@ export interface SoakReport {
   counterDecreases: string[];
   /** /healthz every 250 ms on a fresh connection, as kubelet asks it (its timeout 1 s here, 3 s in the DaemonSet). */
   healthz: { checks: number; errors: number; over1s: number; maxConsecutiveOver1s: number; p95Seconds: number; p99Seconds: number; maxSeconds: number; lastError: string };
+  /**
+   * The same check, at the same moments, against a trivial HTTP server in its
+   * own process that nobody attacks: how slow the machine itself answers
+   * (a loaded shared machine delays every process, not only the daemon).
+   */
+  control: { p95Seconds: number; maxSeconds: number };
   storms: { ok: number; failed: number; maxSeconds: number };
   reloads: number;
   rejectedReloads: number;
@@ -180,6 +189,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     staleSeries: [],
     counterDecreases: [],
     healthz: { checks: 0, errors: 0, over1s: 0, maxConsecutiveOver1s: 0, p95Seconds: 0, p99Seconds: 0, maxSeconds: 0, lastError: '' },
+    control: { p95Seconds: 0, maxSeconds: 0 },
     storms: { ok: 0, failed: 0, maxSeconds: 0 },
     reloads: 0,
     rejectedReloads: 0,
@@ -216,10 +226,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let healthzWindowMax = 0;
     let consecutiveSlow = 0;
     const healthzTimes: number[] = [];
+    const controlTimes: number[] = [];
+    const control = spawn(process.execPath, ['-e', CONTROL_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    attackers.push(control);
+    const controlPort = await new Promise<number>((resolve) => control.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
     const h = report.healthz;
     timers.push(
       setInterval(() => {
         const started = performance.now();
+        get(controlPort, '/healthz', 10_000).then(
+          () => controlTimes.push((performance.now() - started) / 1000),
+          () => controlTimes.push(10),
+        );
         h.checks++;
         get(port, '/healthz', 10_000).then(
           (r) => {
@@ -317,6 +335,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     healthzTimes.sort((a, b) => a - b);
     h.p95Seconds = healthzTimes[Math.floor(0.95 * (healthzTimes.length - 1))] ?? 0;
     h.p99Seconds = healthzTimes[Math.floor(0.99 * (healthzTimes.length - 1))] ?? 0;
+    controlTimes.sort((a, b) => a - b);
+    report.control = { p95Seconds: controlTimes[Math.floor(0.95 * (controlTimes.length - 1))] ?? 0, maxSeconds: controlTimes.at(-1) ?? 0 };
     report.slowlorisDropped = slow.dropped;
     const fdLines = logs.filter((l) => l.includes('out of file descriptors'));
     if (fdLines.length) log(`daemon logged fd exhaustion ${fdLines.length} times, last: ${fdLines.at(-1)}`);

