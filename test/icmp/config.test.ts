@@ -34,7 +34,7 @@ describe('icmp config schema', () => {
     [{ targets: ['198.18.0.2', '198.18.0.2'] }, 'targets.1: duplicate target "198.18.0.2"'],
     [{ targets: ['not a host'] }, 'targets.0: expected an IPv4 address or host name, got "not a host"'],
     [{ targets: [{ host: '198.18.0.2', node: 'Bad_Node' }] }, 'targets.0: must be a Kubernetes node name (lowercase a-z, 0-9, "-", "."), got "Bad_Node"'],
-    [{ targets: ['198.18.0.2'], timeout: '0s' }, 'timeout: must be greater than zero'],
+    [{ targets: ['198.18.0.2'], timeout: '0s' }, 'timeout: must be from 10ms to 60s, got "0s"'],
   ])('%j -> %s', (probe, message) => {
     expect(messages(probe)).toContain(message);
   });
