@@ -320,6 +320,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         report.reloads++;
         if (next.invalid) {
           report.rejectedReloads++;
+          world = { ...world, gen: next.world.gen }; // the running config stays; the next churn moves on
           writeFileSync(file, next.invalid);
         } else {
           for (const owner of next.removed) removedAt.set(owner, [...(removedAt.get(owner) ?? []), next.world.gen]);
