@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Registry } from '../exporters/prom-registry.ts';
 import type { Config, ProbeConfig } from '../config/schema.ts';
-import { DEFAULT_EVERY_MS } from '../config/schema.ts';
+import { DEFAULT_EVERY_MS, tooManyTargets } from '../config/schema.ts';
 import { DnsResponder } from '../embedded/dns-responder.ts';
 import type { OtlpSink } from '../exporters/otlp.ts';
 import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
@@ -15,13 +15,15 @@ import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/fanout.ts';
 import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
-import { recordRun, seriesOf } from '../metrics/recorder.ts';
+import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
+import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
 import { PathTracer } from './path-tracer.ts';
+import { StallMeter } from './stall.ts';
 import { ResultStore } from './results.ts';
 import { LocalVerdicts } from './verdicts.ts';
 import { VERSION } from './version.ts';
@@ -38,7 +40,19 @@ interface Scheduled {
   probe: string;
   kind: string;
   target: TargetInfo;
+  /** The labels its series carry beyond the key: when they change, the old series go. */
+  identity: string;
 }
+
+/**
+ * A failed run during which the event loop stood still this long is not
+ * reported: its timeouts may have fired before answers that had arrived
+ * were read. Below the shortest per-attempt timeout users set in practice.
+ */
+const STALL_SKIP_MS = 1000;
+
+/** One log line per this long while runs keep hitting EMFILE/ENFILE (the counter has every one). */
+const PROBLEM_LOG_EVERY_MS = 10_000;
 
 // Frozen per (probe, reason): the lag event fires on every run.
 const eventLabels = interned();
@@ -76,6 +90,9 @@ export class Daemon {
   #config: Config;
   #scheduled = new Map<string, Scheduled>();
   #targetCounts = new Map<string, Record<string, string>>();
+  readonly #invalidateMetrics: () => void;
+  readonly #stalls = new StallMeter();
+  readonly #problems: Record<string, { since: number; loggedAt: number }> = {};
 
   private constructor(parts: {
     options: DaemonOptions;
@@ -85,6 +102,7 @@ export class Daemon {
     http: import('node:http').Server;
     url: string;
     results: ResultStore;
+    invalidateMetrics: () => void;
   }) {
     const { options } = parts;
     this.#config = options.config;
@@ -100,6 +118,7 @@ export class Daemon {
     this.#tracer = new PathTracer({ sink: this.#sink, log: this.#log, now: () => this.#clock.wallNow() });
     this.#results.traces = (key) => this.#tracer.latest(key);
     this.url = parts.url;
+    this.#invalidateMetrics = parts.invalidateMetrics;
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
     this.#heartbeat.unref();
@@ -135,15 +154,20 @@ export class Daemon {
     const results = new ResultStore();
     if (vantage) results.vantage = vantage;
     let daemon: Daemon | undefined;
-    const { server, url } = await startHttpServer(config.listen, {
+    const limit = fdLimit();
+    const maxConnections = httpConnectionCap(limit, config.concurrency);
+    const { server, url, invalidateMetrics } = await startHttpServer(config.listen, {
       renderMetrics: () => prometheus.render(),
       metricsContentType: prometheus.registry.contentType,
       results,
       live: () => daemon?.live() ?? true,
       verdicts: () => daemon?.verdicts.current ?? [],
       sourceNode,
+      maxConnections,
+      onError: (error) => (daemon ? daemon.#daemonError(error, 'http') : log.error('HTTP server error', { error: String(error) })),
     });
-    daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results });
+    log.info('HTTP connection cap', { maxConnections, fdLimit: limit ?? 'unknown', concurrency: config.concurrency });
+    daemon = new Daemon({ options, sourceNode, prometheus, otlp, http: server, url, results, invalidateMetrics });
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
     if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
     try {
@@ -152,6 +176,7 @@ export class Daemon {
       await daemon.stop();
       throw error;
     }
+    daemon.#reloaded(true);
     return daemon;
   }
 
@@ -177,8 +202,50 @@ export class Daemon {
     if (config.concurrency !== this.#config.concurrency) {
       this.#log.warn('concurrency changes need a restart; keeping the current one', { concurrency: this.#config.concurrency });
     }
+    try {
+      await this.#apply(config);
+    } catch (error) {
+      this.#reloaded(false);
+      throw error;
+    }
     this.#config = config;
-    await this.#apply(config);
+    this.#reloaded(true);
+  }
+
+  /** A config that could not be loaded (bad file, discovery refs): the running one stays. */
+  reloadRejected(): void {
+    this.#reloaded(false);
+  }
+
+  #reloaded(ok: boolean): void {
+    this.#sink.set('configLastReloadSuccessful', {}, ok ? 1 : 0);
+    if (ok) this.#sink.set('configLastReloadSuccessTimestamp', {}, this.#clock.wallNow() / 1000);
+    this.#invalidateMetrics();
+  }
+
+  /** fd exhaustion and other problems of the process itself: a counter and a rate-limited log line. */
+  #daemonError(error: unknown, where: string): boolean {
+    if (!mentionsFdExhaustion(error instanceof Error ? error : { error })) {
+      this.#log.error('daemon error', { where, error: String(error) });
+      return false;
+    }
+    this.#daemonProblem('fd_exhausted', 'out of file descriptors: runs skipped, not counted as network results; raise the nofile limit or find the fd leak', {
+      where,
+      error: String(error),
+    });
+    return true;
+  }
+
+  /** Counts a problem of the daemon's own; logs it at most once per PROBLEM_LOG_EVERY_MS per reason. */
+  #daemonProblem(reason: 'fd_exhausted' | 'event_loop_stalled', message: string, fields: Record<string, unknown>): void {
+    this.#sink.add('daemonErrors', { reason });
+    const state = (this.#problems[reason] ??= { since: 0, loggedAt: -Infinity });
+    state.since++;
+    const now = this.#clock.now();
+    if (now - state.loggedAt < PROBLEM_LOG_EVERY_MS) return;
+    this.#log.error(message, { ...fields, sinceLastLog: state.since });
+    state.loggedAt = now;
+    state.since = 0;
   }
 
   async #apply(config: Config): Promise<void> {
@@ -193,7 +260,7 @@ export class Daemon {
       const targets: TargetInfo[] = def.targets(probe, env);
       for (const target of targets) {
         const key = `${probe.name}|${target.id}`;
-        scheduled.set(key, { probe: probe.name, kind: probe.kind, target });
+        scheduled.set(key, { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) });
         jobs.push({
           key,
           probe: probe.name,
@@ -203,18 +270,34 @@ export class Daemon {
         });
       }
     }
-    for (const [key, old] of this.#scheduled) {
-      if (scheduled.has(key)) continue;
+    // The file's count took "resolv.conf" as one server; the expansion is the real one.
+    if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
+    const previous = this.#scheduled;
+    this.#scheduled = scheduled;
+    this.#results.expect(scheduled.keys());
+    // Jobs of removed targets are stopped (in-flight runs aborted, so they
+    // record nothing) before their series go; nothing recreates them after.
+    this.#scheduler.reconcile(jobs);
+    for (const [key, old] of previous) {
+      const now = scheduled.get(key);
+      if (now && now.kind === old.kind && now.identity === old.identity) continue;
       for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {
         await this.#sink.remove(instrument, match);
       }
+    }
+    const names = new Set(config.probes.map((p) => p.name));
+    for (const probe of new Set([...previous.values()].map((s) => s.probe))) {
+      if (names.has(probe)) continue;
+      for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
+      forgetProbe(probe);
+      eventLabels.forget(probe);
     }
     this.#scheduled = scheduled;
     this.#results.expect(scheduled.keys());
     this.verdicts.retain(scheduled.keys());
     this.#tracer.retain(new Set(scheduled.keys()));
     this.#setTargetCounts(scheduled);
-    this.#scheduler.reconcile(jobs);
+    this.#invalidateMetrics();
     this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
   }
 
@@ -233,6 +316,7 @@ export class Daemon {
     timer.unref();
     const started = this.#clock.now();
     const startedAtMs = this.#clock.wallNow();
+    const stalledBefore = this.#stalls.read();
     let result: unknown;
     let success: boolean;
     let reason: string;
@@ -250,6 +334,23 @@ export class Daemon {
       signal.removeEventListener('abort', onStop);
     }
     if (signal.aborted) return; // target removed or daemon stopping: nothing to report
+    // No socket to be had: the daemon's problem, not the network's. Skipped and counted as such.
+    if (!success && mentionsFdExhaustion(result) && this.#daemonError(findErrorText(result), `probe ${probe.name}`)) {
+      this.#sink.add('probeSkipped', eventLabels(probe.name, 'fd_exhausted', () => ({ probe: probe.name, reason: 'fd_exhausted' })));
+      return;
+    }
+    // The daemon stood still during the run (CPU starvation, a long GC): a failure may be its own.
+    const stalledMs = this.#stalls.read() - stalledBefore;
+    if (!success && stalledMs >= STALL_SKIP_MS) {
+      this.#daemonProblem('event_loop_stalled', 'failed runs not reported: the process stood still during them (CPU starvation or a long GC); raise the CPU request or lower the load', {
+        probe: probe.name,
+        target: target.id,
+        reason,
+        stalledMs: Math.round(stalledMs),
+      });
+      this.#sink.add('probeSkipped', eventLabels(probe.name, 'daemon_stalled', () => ({ probe: probe.name, reason: 'daemon_stalled' })));
+      return;
+    }
     recordRun(this.#sink, RECORDERS[probe.kind], { probe: probe.name, target, options, result, success, reason });
     this.#results.put(key, probe.name, probe.kind, target, success, reason, startedAtMs, (this.#clock.now() - started) / 1000, result);
     this.verdicts.record(key, probe.name, probe.kind, target, options, result, success, reason, startedAtMs);
@@ -264,7 +365,7 @@ export class Daemon {
       entry.n += 1;
       counts.set(id, entry);
     }
-    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) this.#sink.set('targets', labels, 0);
+    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) void this.#sink.remove('targets', labels);
     this.#targetCounts = new Map();
     for (const [id, { labels, n }] of counts) {
       this.#sink.set('targets', labels, n);
@@ -302,6 +403,7 @@ export class Daemon {
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.verdicts.stop();
+    this.#stalls.stop();
     await this.#scheduler.stop();
     await this.#otlp?.flush().catch((error: Error) => this.#log.warn('OTLP flush failed', { error: error.message }));
     await this.#otlp?.shutdown().catch(() => {});
@@ -311,4 +413,11 @@ export class Daemon {
     await this.#tracer.stop();
     for (const def of Object.values(KINDS)) def.release?.();
   }
+}
+
+/** The EMFILE/ENFILE text of a result, for the log line. */
+function findErrorText(result: unknown): string {
+  const text = JSON.stringify(result) ?? '';
+  const m = /[^"]*\bE[MN]FILE\b[^"]*/.exec(text);
+  return m ? m[0] : 'EMFILE';
 }

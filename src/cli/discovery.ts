@@ -74,6 +74,7 @@ export async function startClusterTargets(file: string, env: NodeJS.ProcessEnv, 
         try {
           next = applyFlags(load());
         } catch (error) {
+          daemon.reloadRejected();
           log.error('discovered targets not applied; keeping the running config', {
             problems: error instanceof ConfigError ? error.problems : [String(error)],
           });

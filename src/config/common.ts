@@ -3,17 +3,51 @@
 import { z } from 'zod';
 import { parseDuration } from '../util/durations.ts';
 
-/** A duration string ("5s", "250ms", "1m") parsed to milliseconds. */
-export const duration = z.string({ error: 'expected a duration such as "5s" or "250ms"' }).transform((text, ctx) => {
-  const value = parseDuration(text);
-  if (value === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as "5s" or "250ms", got "${text}"` });
-    return z.NEVER;
+/**
+ * Node timers overflow above 2^31 - 1 ms (~24.8 days): setTimeout then fires
+ * after 1 ms, so an unbounded duration turns into a busy loop or an instant
+ * timeout. Every configured duration is bounded well below it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration string ("5s", "250ms", "1m") parsed to milliseconds (unbounded but for the timer limit). */
+export const duration = durationBetween(0, MAX_TIMER_MS);
+
+/** A duration from `minMs` to `maxMs` (both inclusive); the message names both bounds and the value given. */
+export function durationBetween(minMs: number, maxMs: number) {
+  const range = `${formatBound(minMs)} to ${formatBound(maxMs)}`;
+  return z.string({ error: 'expected a duration such as "5s" or "250ms"' }).transform((text, ctx) => {
+    const value = parseDuration(text);
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "5s" or "250ms", got "${text}"` });
+      return z.NEVER;
+    }
+    if (value < minMs || value > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `must be from ${range}, got "${text}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/** 86400000 -> "24h", 10 -> "10ms": bounds shown as an operator would write them. */
+function formatBound(ms: number): string {
+  if (ms === 0) return '0s';
+  // Hours up to 24h and seconds up to 60s read as the issue-style bounds ("24h", "60s").
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0 && !(unit === 'm' && ms <= 60_000)) return `${ms / size}${unit}`;
   }
-  return value;
-});
+  return `${ms}ms`;
+}
 
 export const positiveDuration = duration.refine((v) => v > 0, { message: 'must be greater than zero' });
+
+/** Bounds shared by the probe kinds: a run is scheduled at most every 24 h, one attempt waits at most 60 s. */
+export const EVERY_BOUNDS = { min: 1000, max: 86_400_000 } as const;
+export const TIMEOUT_BOUNDS = { min: 10, max: 60_000 } as const;
+export const DEADLINE_BOUNDS = { min: 10, max: 3_600_000 } as const;
+/** Spacing inside one run (between connects, between echo requests). */
+export const SPACING_MAX_MS = 60_000;
 
 /** host:port, [v6]:port or a bare host (port from the default). */
 export function hostPort(defaultPort: number, { allowZero = false } = {}) {
@@ -48,11 +82,15 @@ export const baseProbeShape = {
     .string()
     .regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit')
     .describe('Probe name; the `probe` label of its series. Unique in the file.'),
-  every: positiveDuration.optional().describe('Run every DURATION (default 30s when no `cron`). Not with `cron`.'),
+  every: durationBetween(EVERY_BOUNDS.min, EVERY_BOUNDS.max)
+    .optional()
+    .describe('Run every DURATION, from 1s to 24h (default 30s when no `cron`). Not with `cron`.'),
   cron: z.string().optional().describe('node-cron expression; a sixth, leading seconds field is allowed. Not with `every`.'),
   spread: z
     .boolean()
     .default(true)
     .describe("Offset each target's runs by a stable hash of source node and target, within the interval."),
-  deadline: positiveDuration.optional().describe('Abort a run after this long. Default: derived from the probe\'s timeouts.'),
+  deadline: durationBetween(DEADLINE_BOUNDS.min, DEADLINE_BOUNDS.max)
+    .optional()
+    .describe("Abort a run after this long, from 10ms to 1h. Default: derived from the probe's timeouts."),
 };

@@ -1,7 +1,7 @@
 // Reads a YAML config file, validates it against the schema and reports every
 // problem as "FILE:LINE:COL: key.path: what is wrong".
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
+import { type Document, LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
@@ -45,7 +45,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
       }),
     );
   }
-  let data: unknown = doc.toJS();
+  const bomb = aliasExpansion(doc);
+  if (bomb) {
+    const pos = lines.linePos(bomb.offset);
+    throw new ConfigError([`${file}:${pos.line}:${pos.col}: invalid YAML: ${bomb.message}`]);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml's own alias guard (or an alias it cannot resolve): still a bad file, not a crash.
+    throw new ConfigError([`${file}: invalid YAML: ${(error as Error).message}`]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: expected a mapping at the top level (keys such as "probes")`]);
   }
@@ -104,6 +115,42 @@ function formatIssue(
   }
   const at = (issue.code === 'unrecognized_keys' ? whereKey(path) : where(path)) || where(path.slice(0, -1));
   return `${file}${at}: ${formatPath(path) || '(top level)'}: ${message}`;
+}
+
+/** yaml's guard against alias bombs (its default); ours below is checked first so the error has a position. */
+const MAX_ALIAS_COUNT = 100;
+/** Nodes that aliases may add in all: a config never needs more than a few anchors of a few lines. */
+export const MAX_ALIAS_NODES = 10_000;
+
+/**
+ * Walks the document in order, adding up what each alias expands to (an
+ * anchored node's size counts the aliases inside it), and returns the alias
+ * at which the total passes MAX_ALIAS_NODES: the "billion laughs" file is
+ * refused before anything is expanded.
+ */
+function aliasExpansion(doc: Document): { offset: number; message: string } | undefined {
+  const sizes = new Map<string, number>();
+  let added = 0;
+  let found: { offset: number; message: string } | undefined;
+  const size = (node: unknown): number => {
+    if (found) return 0;
+    if (isAlias(node)) {
+      const n = sizes.get(node.source) ?? 1;
+      added += n;
+      if (added > MAX_ALIAS_NODES) {
+        found = { offset: node.range?.[0] ?? 0, message: `aliases expand to more than ${MAX_ALIAS_NODES} nodes (alias *${node.source})` };
+      }
+      return n;
+    }
+    let n = 1;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) n += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    }
+    if (isNode(node) && node.anchor) sizes.set(node.anchor, n);
+    return n;
+  };
+  size(doc.contents);
+  return found;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -20,8 +20,10 @@ export const CONNECT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 export const RTT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
 export const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] as const;
 
-const DNS_LABELS = ['probe', 'server', 'target_kind', 'transport', 'mode', 'qtype', 'name_class'] as const;
-const DNS_LOOKUP_LABELS = ['probe', 'server', 'target_kind', 'transport', 'mode', 'name_class'] as const;
+// `name` makes every DNS series belong to exactly one target (server x name):
+// removing a name from a probe then removes its series and resets no other.
+const DNS_LABELS = ['probe', 'server', 'name', 'target_kind', 'transport', 'mode', 'qtype', 'name_class'] as const;
+const DNS_LOOKUP_LABELS = ['probe', 'server', 'name', 'target_kind', 'transport', 'mode', 'name_class'] as const;
 const TCP_LABELS = ['probe', 'target', 'target_kind', 'target_node'] as const;
 const ICMP_LABELS = ['probe', 'target', 'target_node', 'size'] as const;
 const PATH_LABELS = ['probe', 'target', 'target_node'] as const;
@@ -65,13 +67,13 @@ export const INSTRUMENTS = {
     name: 'netprobe_dns_mismatched_responses_total',
     type: 'counter',
     help: 'Datagrams ignored because id, question, QR bit or source did not match (or did not decode).',
-    labels: ['probe', 'server', 'reason'],
+    labels: ['probe', 'server', 'name', 'reason'],
   },
   dnsTcpFallbacks: {
     name: 'netprobe_dns_tcp_fallbacks_total',
     type: 'counter',
     help: 'Truncated UDP answers retried over TCP.',
-    labels: ['probe', 'server'],
+    labels: ['probe', 'server', 'name'],
   },
   tcpConnectDuration: {
     name: 'netprobe_tcp_connect_duration_seconds',
@@ -157,8 +159,8 @@ export const INSTRUMENTS = {
   probeSuccess: {
     name: 'netprobe_probe_success',
     type: 'gauge',
-    help: '1 if the last run of this probe against this target succeeded, else 0 (DNS: per name class).',
-    labels: ['probe', 'target', 'target_kind', 'name_class'],
+    help: '1 if the last run of this probe against this target succeeded, else 0 (DNS: per server and name).',
+    labels: ['probe', 'target', 'target_kind', 'name', 'name_class'],
   },
   probeRuns: {
     name: 'netprobe_probe_runs_total',
@@ -169,7 +171,7 @@ export const INSTRUMENTS = {
   probeSkipped: {
     name: 'netprobe_probe_skipped_total',
     type: 'counter',
-    help: 'Scheduled runs skipped, by reason (overlap: the previous run of the same target was still going).',
+    help: 'Runs skipped, by reason (overlap: the previous run of the same target was still going; fd_exhausted, daemon_stalled: a failed run not reported because the daemon itself was short of fds or CPU).',
     labels: ['probe', 'reason'],
   },
   scheduleLag: {
@@ -235,6 +237,25 @@ export const INSTRUMENTS = {
     help: 'When the verdict that holds now started (Unix seconds); present only while it holds.',
     unit: 's',
     labels: ['failure', 'target'],
+  },
+  daemonErrors: {
+    name: 'netprobe_daemon_errors_total',
+    type: 'counter',
+    help: 'Problems of the daemon itself, not of the network, each skipping a run instead of reporting it (fd_exhausted: no socket to be had; event_loop_stalled: the process stood still >= 1 s during a failed run).',
+    labels: ['reason'],
+  },
+  configLastReloadSuccessful: {
+    name: 'netprobe_config_last_reload_successful',
+    type: 'gauge',
+    help: '1 if the last configuration load (start, SIGHUP, discovery change) succeeded, 0 if it failed and the previous config is still running.',
+    labels: [],
+  },
+  configLastReloadSuccessTimestamp: {
+    name: 'netprobe_config_last_reload_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful configuration load.',
+    unit: 's',
+    labels: [],
   },
   buildInfo: {
     name: 'netprobe_build_info',

@@ -26,14 +26,21 @@ export function perTarget<T>(build: (probe: string, target: TargetInfo) => T): (
   };
 }
 
+export interface Interned {
+  (a: string, b: string, build: () => Labels): Labels;
+  /** Drops the entries of `a` (a removed probe), so churn of probe names does not grow the cache. */
+  forget(a: string): void;
+}
+
 /** Interned frozen label objects for small bounded sets (probe x result, probe x reason). */
-export function interned(): (a: string, b: string, build: () => Labels) => Labels {
+export function interned(): Interned {
   const cache = new Map<string, Map<string, Labels>>();
-  return (a, b, build) => {
+  const get = (a: string, b: string, build: () => Labels): Labels => {
     let inner = cache.get(a);
     if (inner === undefined) cache.set(a, (inner = new Map()));
     let labels = inner.get(b);
     if (labels === undefined) inner.set(b, (labels = fixedLabels(build())));
     return labels;
   };
+  return Object.assign(get, { forget: (a: string) => void cache.delete(a) });
 }

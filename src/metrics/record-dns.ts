@@ -8,6 +8,7 @@ export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
     const lookup: Labels = {
       probe,
       server: target.label,
+      name: target.name,
       target_kind: target.kind,
       transport: options.transport,
       mode: options.mode,
@@ -23,13 +24,15 @@ export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
     sink.add('dnsAttemptTimeouts', lookup, result.attemptTimeouts);
     sink.observe('dnsQueriesPerLookup', lookup, result.candidates.reduce((n, c) => n + c.queries.length, 0));
     for (const [reason, count] of Object.entries(result.mismatched) as [MismatchReason, number][]) {
-      if (count > 0) sink.add('dnsMismatched', { probe, server: target.label, reason }, count);
+      if (count > 0) sink.add('dnsMismatched', { probe, server: target.label, name: target.name, reason }, count);
     }
-    if (result.tcpFallbacks > 0) sink.add('dnsTcpFallbacks', { probe, server: target.label }, result.tcpFallbacks);
+    if (result.tcpFallbacks > 0) sink.add('dnsTcpFallbacks', { probe, server: target.label, name: target.name }, result.tcpFallbacks);
   },
-  successLabels: (target) => ({ name_class: target.nameClass }),
+  successLabels: (target) => ({ name: target.name, name_class: target.nameClass }),
+  optionLabels: (options) => ({ transport: options.transport, mode: options.mode }),
   series(probe, target) {
-    const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts', 'dnsQueriesPerLookup'] as const;
-    return keys.map((key) => ({ key, match: { probe, server: target.label, name_class: target.nameClass } }));
+    const keys = ['dnsLookupDuration', 'dnsLookups', 'dnsStalled', 'dnsAttemptTimeouts', 'dnsMismatched', 'dnsTcpFallbacks', 'dnsQueriesPerLookup'] as const;
+    // Every DNS series carries server and name, so this match is exactly this target's.
+    return keys.map((key) => ({ key, match: { probe, server: target.label, name: target.name } }));
   },
 };

@@ -14,8 +14,10 @@ export interface KindRecorder<Target extends TargetInfo, Options, Result> {
   record(sink: MetricSink, probe: string, target: Target, options: Options, result: Result): void;
   /** Series this target owns, removed when the target goes away (no stale series). */
   series(probe: string, target: Target): SeriesMatch[];
-  /** Extra labels of netprobe_probe_success (DNS: name_class); absent labels are "". */
+  /** Extra labels of netprobe_probe_success (DNS: name, name_class); absent labels are "". */
   successLabels?(target: Target): Labels;
+  /** Labels that come from the options rather than the target (DNS: transport, mode). */
+  optionLabels?(options: Options): Labels;
 }
 
 export interface FinishedRun {
@@ -41,7 +43,7 @@ function successLabels(recorder: AnyRecorder | undefined, probe: string, target:
   let labelsOf = successLabelCaches.get(key);
   if (!labelsOf) {
     labelsOf = perTarget((p, t) =>
-      fixedLabels({ probe: p, target: t.label, target_kind: t.kind, name_class: '', ...recorder?.successLabels?.(t) }),
+      fixedLabels({ probe: p, target: t.label, target_kind: t.kind, name: '', name_class: '', ...recorder?.successLabels?.(t) }),
     );
     successLabelCaches.set(key, labelsOf);
   }
@@ -60,4 +62,23 @@ export function seriesOf(recorder: AnyRecorder | undefined, probe: string, targe
     { key: 'probeSuccess', match: { probe, target: target.label, target_kind: target.kind, ...recorder?.successLabels?.(target) } },
     ...(recorder?.series(probe, target) ?? []),
   ];
+}
+
+/**
+ * What a target's series are labelled with beyond its key. A reload that
+ * keeps the key but changes this (target_kind, node, DNS mode...) removes the
+ * old series, which would otherwise stay forever beside the new ones.
+ */
+export function seriesIdentity(recorder: AnyRecorder | undefined, target: TargetInfo, options: unknown): string {
+  return JSON.stringify([target, recorder?.optionLabels?.(options) ?? null]);
+}
+
+/** Series a probe owns as a whole, removed with the probe (not with one of its targets). */
+export function probeSeries(probe: string): SeriesMatch[] {
+  return (['probeRuns', 'probeSkipped', 'scheduleLag', 'targets'] as const).map((key) => ({ key, match: { probe } }));
+}
+
+/** Forget the cached label objects of a removed probe. */
+export function forgetProbe(probe: string): void {
+  runLabels.forget(probe);
 }

@@ -11,6 +11,9 @@ import {
 import { ROOT, RULES_FILE, alertCaseCounts, alertRules, loadGroups, markdownAnchors, recordingRules, timedCases } from './rules.ts';
 
 const RUNBOOK_BASE = 'https://github.com/netprobe/netprobe/blob/main/docs/runbooks.md';
+// Alerts whose runbook section has a name of its own rather than the alert's lowercased name.
+const NAMED_ANCHORS: Record<string, string> = { NetprobeConfigReloadFailing: 'config-reload-failing' };
+
 const FAILURE_ANCHORS: Record<string, string> = {
   F1: 'f1-conntrack-race',
   F2: 'f2-vip-not-translated',
@@ -99,7 +102,7 @@ describe('alert rules', () => {
     // CoreDNS endpoint alert) the endpoint. NetprobeAbsent has no labels to name.
     if (name !== 'NetprobeAbsent') expect(description).toMatch(/\$labels\.(source_node|node|instance|server)/);
     const mode = rule.labels?.failure_mode;
-    const anchor = mode ? FAILURE_ANCHORS[mode] : name.toLowerCase();
+    const anchor = mode ? FAILURE_ANCHORS[mode] : (NAMED_ANCHORS[name] ?? name.toLowerCase());
     expect(rule.annotations?.runbook_url).toBe(`${RUNBOOK_BASE}#${anchor}`);
     if (mode) {
       // Paging is multi-window (docs/alerts.md): no long `for:` on a failure-mode alert.

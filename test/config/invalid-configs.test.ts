@@ -32,7 +32,8 @@ describe('invalid configs', () => {
     expect(message).toBe(expected);
   });
 
-  it.each(cases)('%s: netprobe validate-config exits 2 with that message', async (file) => {
+  // Concurrent: one CLI process per case, mostly start-up time.
+  it.concurrent.each(cases)('%s: netprobe validate-config exits 2 with that message', async (file) => {
     const path = join(dir, file);
     const expected = readFileSync(path.replace(/\.yaml$/, '.expected'), 'utf8');
     const result = await run('node_modules/.bin/node', ['src/cli/main.ts', 'validate-config', path]).then(

@@ -78,7 +78,7 @@ describe('netprobe dns', () => {
     expect(code).toBe(0);
     const j = jsonLines(stdout).summary;
     expect(j).toMatchObject({ count: 2, succeeded: 2, stalled: 2, attempt_timeouts: 2 });
-    expect(j.latency_seconds.min).toBeGreaterThanOrEqual(0.2);
+    expect(j.latency_seconds.min).toBeGreaterThanOrEqual(0.18); // one 200 ms timeout, 10 % for timer rounding
   });
 
   it('text output marks a stall', async () => {

@@ -27,7 +27,7 @@ describe('UDP modes against dnsmasq', () => {
     ]);
     for (const q of r.queries) expect(q.durationSeconds).toBeLessThanOrEqual(r.durationSeconds);
     expect(r.durationSeconds).toBeGreaterThan(0);
-    expect(r.durationSeconds).toBeLessThan(0.5);
+    expect(r.durationSeconds).toBeLessThan(2); // no timeout (5 s); loose for a loaded machine
   });
 
   it('single sends only the first query type', async () => {
@@ -122,8 +122,9 @@ describe('timeouts against a silent port', () => {
     expect(r.queries.every((q) => q.outcome === 'timeout' && q.attempts === 2)).toBe(true);
     // sequential waits for A's give-up before it sends AAAA.
     const expected = mode === 'sequential' ? 0.8 : 0.4;
-    expect(r.durationSeconds).toBeGreaterThanOrEqual(expected - 0.01);
-    expect(r.durationSeconds).toBeLessThan(expected + 0.25);
+    // The attempt counts above are exact; the durations keep margins a loaded machine holds.
+    expect(r.durationSeconds).toBeGreaterThanOrEqual(expected * 0.9);
+    expect(r.durationSeconds).toBeLessThan(expected + 0.6);
   });
 });
 

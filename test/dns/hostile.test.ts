@@ -79,7 +79,8 @@ describe('a server that answers only garbage', () => {
     expect(r.error).toBe('A: only undecodable responses');
     expect(r.mismatched).toEqual({ undecodable: 2 });
     expect(r.attemptTimeouts).toBe(2);
-    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.29);
+    // Two 150 ms attempts; 10 % under for timer rounding (a timer may fire ~1 ms early).
+    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.27);
   });
 
   it('TCP: an answer frame that does not decode is malformed at once', async () => {
@@ -113,7 +114,10 @@ describe('stalls', () => {
       if (query.questions![0]!.type === 'AAAA' && aaaaSeen++ === 0) return;
       s.reply(from, answerTo(query));
     });
-    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 300, attempts: 2 });
+    // Margins for a loaded 2-core machine: the attempt counts prove which query was
+    // lost; the durations only check the bands (A before one timeout, the lookup
+    // about one timeout), with 10 % under the timer and a full timeout of slack over.
+    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 400, attempts: 2 });
     expect(r.outcome).toBe('success');
     expect(r.stalled).toBe(true);
     expect(r.attemptTimeouts).toBe(1);
@@ -121,18 +125,18 @@ describe('stalls', () => {
       ['A', 1],
       ['AAAA', 2],
     ]);
-    expect(r.queries[0]!.durationSeconds).toBeLessThan(0.25);
-    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.3);
-    // Below two timeouts: exactly one attempt was lost.
-    expect(r.durationSeconds).toBeLessThan(0.6);
+    expect(r.queries[0]!.durationSeconds).toBeLessThan(0.4);
+    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.36);
+    expect(r.durationSeconds).toBeLessThan(1.2);
   });
 
   it('a server that answers everything: not stalled', async () => {
     server = await TestServer.start();
-    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 300 });
+    // A long timeout so a loaded machine's scheduling delay cannot look like a lost attempt.
+    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 2000 });
     expect(r.stalled).toBe(false);
     expect(r.attemptTimeouts).toBe(0);
-    expect(r.durationSeconds).toBeLessThan(0.25); // well under the 300 ms timeout
+    expect(r.durationSeconds).toBeLessThan(2);
   });
 
   it('a query that is never answered is a timeout, not a stall', async () => {

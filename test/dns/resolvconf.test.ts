@@ -106,12 +106,16 @@ describe('dnsTargets / dnsOptions', () => {
 
   it.each([
     [{ servers: ['embedded'] }, env, 'probe "dns": server "embedded" needs netprobe\'s embedded DNS responder, which is not running'],
-    [{ servers: ['dns.example:53'] }, env, 'probe "dns": server "dns.example:53" is not IP[:PORT], "resolv.conf" or "embedded"'],
-    [{ servers: ['127.0.0.1:99999'] }, env, 'probe "dns": server "127.0.0.1:99999" is not IP[:PORT], "resolv.conf" or "embedded"'],
     [{ servers: ['resolv.conf'] }, { readFile: () => 'search x\n' }, 'probe "dns": no nameserver in /fixture/resolv.conf'],
     [{ servers: ['resolv.conf'] }, { readFile: () => { throw new Error('ENOENT: gone'); } }, 'probe "dns": cannot read /fixture/resolv.conf: ENOENT: gone'],
     [{ servers: ['127.0.0.1'], names: ['bad..name'] }, env, 'invalid DNS name "bad..name": every label must be 1-63 bytes'],
   ])('setup error %#: %j', (extra, e, message) => {
     expect(() => dnsTargets(parse(extra), e)).toThrow(message);
+  });
+
+  // A host name or a bad port is refused by the schema already (validate-config), not at start.
+  it.each(['dns.example:53', '127.0.0.1:99999'])('schema refuses server %s', (server) => {
+    const result = dnsProbeSchema.safeParse({ name: 'dns', kind: 'dns', names: ['example.com'], servers: [server] });
+    expect(result.error?.issues.map((i) => i.message)).toEqual([`expected IP[:PORT], "resolv.conf" or "embedded", got "${server}" (host names are not resolved)`]);
   });
 });

@@ -37,7 +37,7 @@ describe('wire behaviour per mode', () => {
     expect(server.seen.map((q) => q.qtype)).toEqual(['A', 'AAAA']);
     expect(a!.port).toBe(aaaa!.port);
     expect(aaaa!.at).toBeGreaterThanOrEqual(server.replies[0]!);
-    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.1);
+    expect(r.durationSeconds).toBeGreaterThanOrEqual(0.09); // two 50 ms answers in turn, 10 % for timer rounding
   });
 
   it('reopen: each query from its own source port, sent without waiting', async () => {

@@ -35,7 +35,7 @@ describe('icmp config schema', () => {
     [{ targets: ['not a host'] }, 'targets.0: expected an IPv4 or IPv6 address or a host name, got "not a host"'],
     [{ targets: ['2001:db8::1'], sizes: [40] }, 'sizes.0: must be at least 48 for IPv6 targets (IPv6 + ICMPv6 headers), got 40'],
     [{ targets: [{ host: '198.18.0.2', node: 'Bad_Node' }] }, 'targets.0: must be a Kubernetes node name (lowercase a-z, 0-9, "-", "."), got "Bad_Node"'],
-    [{ targets: ['198.18.0.2'], timeout: '0s' }, 'timeout: must be greater than zero'],
+    [{ targets: ['198.18.0.2'], timeout: '0s' }, 'timeout: must be from 10ms to 60s, got "0s"'],
   ])('%j -> %s', (probe, message) => {
     expect(messages(probe)).toContain(message);
   });

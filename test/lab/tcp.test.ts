@@ -94,8 +94,9 @@ describe.skipIf(!labAvailable)('tcp probe in the lab', () => {
     for (const c of out.connects) {
       expect(c.result).toBe(outcome);
       expect(c.errno).toBe(errno);
-      if (outcome === 'timeout') expect(c.seconds).toBeGreaterThanOrEqual(0.49);
-      else expect(c.seconds).toBeLessThan(0.25);
+      // Margins for a loaded machine: 10 % under the 500 ms timer, and fast outcomes below the timeout.
+      if (outcome === 'timeout') expect(c.seconds).toBeGreaterThanOrEqual(0.45);
+      else expect(c.seconds).toBeLessThan(0.45);
     }
   });
 

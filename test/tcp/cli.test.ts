@@ -46,7 +46,7 @@ describe('netprobe tcp', () => {
     expect(min).toBeGreaterThan(0);
     expect(min).toBeLessThanOrEqual(p50);
     expect(p50).toBeLessThanOrEqual(max);
-    expect(max).toBeLessThan(0.1);
+    expect(max).toBeLessThan(1); // loopback, but on a loaded machine; a timeout would be 2 s
     expect(out.connects.map((c: { result: string }) => c.result)).toEqual(['connected', 'connected', 'connected', 'connected']);
   });
 
@@ -55,7 +55,8 @@ describe('netprobe tcp', () => {
     expect(code).toBe(1);
     const out = JSON.parse(stdout);
     expect(out).toMatchObject({ count: 2, connected: 0, timeout: 2, loss_ratio: 1, connect_seconds: { min: null, p50: null, max: null } });
-    for (const c of out.connects) expect(c.seconds).toBeGreaterThanOrEqual(0.19);
+    // About the 200 ms timeout; the clock starts after the connect call, the timer before it.
+    for (const c of out.connects) expect(c.seconds).toBeGreaterThanOrEqual(0.15);
   });
 
   it('takes a bracketed IPv6 target and reports the address it connected to', async () => {

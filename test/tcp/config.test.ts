@@ -40,7 +40,7 @@ describe('tcp probe config', () => {
     [{ targets: ['127.0.0.1:80', '127.0.0.1:80'] }, 'targets.1', 'duplicate target "127.0.0.1:80"'],
     [{ count: 0 }, 'count', 'Too small: expected number to be >=1'],
     [{ count: 2.5 }, 'count', 'Invalid input: expected int, received number'],
-    [{ timeout: '0s' }, 'timeout', 'must be greater than zero'],
+    [{ timeout: '0s' }, 'timeout', 'must be from 10ms to 60s, got "0s"'],
     [{ interval: '1' }, 'interval', 'expected a duration such as "5s" or "250ms", got "1"'],
     [{ targetKind: 'Peer!' }, 'targetKind', 'must be 1-32 characters of a-z or "_"'],
     [{ port: 80 }, '', 'Unrecognized key: "port"'],

@@ -78,6 +78,7 @@ async function runDaemon(flags: RunFlags): Promise<number> {
       );
     } catch (error) {
       // Keep running on the last good config: a typo must not take probing down.
+      daemon.reloadRejected();
       log.error('config reload rejected; keeping the running config', {
         problems: error instanceof ConfigError ? error.problems : [String(error)],
       });

@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { baseProbeShape, positiveDuration } from '../../config/common.ts';
+import { baseProbeShape, durationBetween, parseHostPort, TIMEOUT_BOUNDS } from '../../config/common.ts';
 import { DNS_MODES, DNS_TRANSPORTS, NAME_CLASSES } from './types.ts';
 
 const nameEntry = z.union([
@@ -18,6 +19,15 @@ export function classify(name: string): 'cluster' | 'external' | 'other' {
   return 'other';
 }
 
+// A host name as a server would be looked up through the very resolver under
+// test (and through the machine's resolver on every reload): refused here.
+const serverEntry = z.string().superRefine((text, ctx) => {
+  if (text === 'resolv.conf' || text === 'embedded') return;
+  const parsed = parseHostPort(text, 53);
+  if (parsed && isIP(parsed.host) !== 0) return;
+  ctx.addIssue({ code: 'custom', message: `expected IP[:PORT], "resolv.conf" or "embedded", got "${text}" (host names are not resolved)` });
+});
+
 export const dnsProbeSchema = z.strictObject({
   ...baseProbeShape,
   kind: z.literal('dns'),
@@ -26,14 +36,15 @@ export const dnsProbeSchema = z.strictObject({
    * file (its timeout/attempts/ndots/search/single-request, single-request-reopen, use-vc options apply
    * unless set here), or "embedded" for netprobe's own local responder.
    */
-  servers: z.array(z.string().min(1)).min(1).default(['resolv.conf']),
+  servers: z.array(serverEntry).min(1).default(['resolv.conf']),
   /** Where "resolv.conf" servers come from. */
   resolvConf: z.string().default('/etc/resolv.conf'),
   names: z.array(nameEntry).min(1),
   transport: z.enum(DNS_TRANSPORTS).optional(),
   mode: z.enum(DNS_MODES).optional(),
   qtypes: z.array(z.enum(['A', 'AAAA', 'SRV', 'TXT', 'MX', 'NS', 'SOA', 'CNAME', 'PTR'])).min(1).default(['A', 'AAAA']),
-  timeout: positiveDuration.optional(),
+  /** Per attempt, 10ms to 60s. */
+  timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max).optional(),
   attempts: z.number().int().min(1).max(10).optional(),
   tcpFallback: z.boolean().default(true),
   /** Apply the resolv.conf search list and ndots (as the pod's libc would). */

@@ -2,7 +2,7 @@
 // search) and its expansion into targets and options. Defaults live here.
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { baseProbeShape, duration, positiveDuration } from '../../config/common.ts';
+import { baseProbeShape, durationBetween, SPACING_MAX_MS, TIMEOUT_BOUNDS } from '../../config/common.ts';
 import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
 import { icmpTarget } from './target.ts';
 import type { IcmpOptions, IcmpTarget } from './types.ts';
@@ -54,10 +54,10 @@ export const icmpProbeSchema = z
     /** The path MTU this path should carry (gauge netprobe_path_mtu_expected_bytes). */
     expectedMtu: packetSize.optional(),
     count: z.number().int().min(1).max(100).default(3),
-    /** Time between the requests of one size. */
-    interval: duration.default(200),
-    /** Per-request timeout; silence past it is loss, or a black hole above the ceiling. */
-    timeout: positiveDuration.default(1000),
+    /** Time between the requests of one size, 0s to 60s. */
+    interval: durationBetween(0, SPACING_MAX_MS).default(200),
+    /** Per-request timeout, 10ms to 60s; silence past it is loss, or a black hole above the ceiling. */
+    timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max).default(1000),
     /** auto: ICMP datagram socket when net.ipv4.ping_group_range allows, else raw (CAP_NET_RAW). */
     socket: z.enum(['auto', 'raw', 'dgram']).default('auto'),
     /** `target_kind` label of these targets (static, peer, loopback...). */

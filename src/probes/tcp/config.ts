@@ -2,7 +2,7 @@
 // options. Defaults live in the schema (count 3, interval 1s, timeout 2s).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { baseProbeShape, duration, parseHostPort, positiveDuration } from '../../config/common.ts';
+import { baseProbeShape, durationBetween, parseHostPort, SPACING_MAX_MS, TIMEOUT_BOUNDS } from '../../config/common.ts';
 import type { TcpOptions, TcpTarget } from './types.ts';
 
 /** Where Kubernetes mounts the CA that signs the API server's certificate. */
@@ -45,8 +45,12 @@ export const tcpProbeSchema = z
       .min(1, 'at least one target is required')
       .describe('"HOST:PORT" (or "[IPv6]:PORT") strings, or { address: "HOST:PORT", node } objects; `node` fills the target_node label.'),
     count: z.number().int().min(1).max(1000).default(3).describe('Connects per run (paping -c); the run succeeds when all connect.'),
-    interval: duration.prefault('1s').describe('Time between the starts of consecutive connects in a run; "0s" = back-to-back.'),
-    timeout: positiveDuration.prefault('2s').describe('Give up on one connect after this long (counted as result="timeout").'),
+    interval: durationBetween(0, SPACING_MAX_MS)
+      .prefault('1s')
+      .describe('Time between the starts of consecutive connects in a run, 0s to 60s; "0s" = back-to-back.'),
+    timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max)
+      .prefault('2s')
+      .describe('Give up on one connect after this long, 10ms to 60s (counted as result="timeout").'),
     tls: z
       .strictObject({
         ca: z.string().min(1).default(SERVICE_ACCOUNT_CA).describe('CA bundle (PEM) the server certificate must chain to; default the service account CA.'),

@@ -13,7 +13,7 @@
 // A ref is `kubernetes:<source>[:<port>]`; the port is for kinds that need
 // one (tcp: peers are pod IPs, 9810 is netprobe's own listener on each).
 import { z } from 'zod';
-import { positiveDuration } from '../../config/common.ts';
+import { durationBetween } from '../../config/common.ts';
 
 /** What a probe may list among its servers / targets to get discovered ones. */
 export const DISCOVERY_REFS = {
@@ -74,14 +74,14 @@ export const kubernetesSchema = z.strictObject({
   /** Cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS). */
   resolvConf: z.string().default('/etc/resolv.conf'),
   /** Server-side length of one watch before it is renewed. */
-  watchTimeout: positiveDuration.prefault('5m'),
+  watchTimeout: durationBetween(1000, 3_600_000).prefault('5m'),
   /** Longest silence tolerated on a watch (bookmarks come about every minute). */
-  watchIdleTimeout: positiveDuration.prefault('150s'),
-  requestTimeout: positiveDuration.prefault('10s'),
+  watchIdleTimeout: durationBetween(1000, 3_600_000).prefault('150s'),
+  requestTimeout: durationBetween(100, 300_000).prefault('10s'),
   backoff: z
     .strictObject({
-      initial: positiveDuration.prefault('1s'),
-      max: positiveDuration.prefault('30s'),
+      initial: durationBetween(10, 300_000).prefault('1s'),
+      max: durationBetween(10, 3_600_000).prefault('30s'),
     })
     .prefault({}),
 });
