@@ -1,7 +1,7 @@
 // Local verdicts for the path failure modes F4 (MTU mismatch), F5 (PMTU black
 // hole) and F9 (port filtered while ping works), from the real daemon in a
-// router lab (client --1500-- router --1400-- far). The daemon expects the
-// 1400 path it has, so the lab starts healthy; each fault is injected, exactly
+// router lab (client --1500-- router --1500-- far). The daemon expects the
+// 1500 path it has, so the lab starts healthy; each fault is injected, exactly
 // its verdict must show within 60 s, then it is healed back to no verdict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRouterLab, injectPmtuBlackhole, Lab, NODE_BIN, removePmtuBlackhole, requireLab, type LabProcess, type RouterLab } from './harness.ts';
@@ -27,8 +27,22 @@ const setFarMtu = async (r: RouterLab, mtu: number): Promise<void> => {
 };
 
 const FAULTS: Fault[] = [
-  { name: 'F4 the far link shrinks to 1300 under a 1400 expectation', want: ['F4'], inject: (r) => setFarMtu(r, 1300), heal: (r) => setFarMtu(r, 1400) },
-  { name: 'F5 the router filters fragmentation-needed', want: ['F5'], inject: (r) => injectPmtuBlackhole(r), heal: (r) => removePmtuBlackhole(r) },
+  // The pod's interface stays at 1500 over a 1400 hop: the Calico mistake (pod MTU
+  // above the tunnel's), seen both as the ceiling below the expected 1500 and as
+  // the interface MTU above the ceiling.
+  { name: 'F4 the far link shrinks to 1400 under a 1500 expectation', want: ['F4'], inject: (r) => setFarMtu(r, 1400), heal: (r) => setFarMtu(r, 1500) },
+  {
+    name: 'F5 the far link shrinks to 1400 and the router filters fragmentation-needed',
+    want: ['F5'],
+    inject: async (r) => {
+      await injectPmtuBlackhole(r);
+      await setFarMtu(r, 1400);
+    },
+    heal: async (r) => {
+      await removePmtuBlackhole(r);
+      await setFarMtu(r, 1500);
+    },
+  },
   {
     name: 'F9 a firewall drops SYNs to the app port while ping answers',
     want: ['F9'],
@@ -45,7 +59,7 @@ describe.skipIf(!labAvailable)('local verdicts for path faults (one daemon, rout
   let node: LabDaemon;
   beforeAll(async () => {
     lab = await Lab.create(import.meta.url);
-    router = await buildRouterLab(lab, { farMtu: 1400 });
+    router = await buildRouterLab(lab, { farMtu: 1500 });
     const server = `require('node:net').createServer((s) => s.end()).listen(${APP_PORT}, '${router.farIp}', () => console.log('listening'))`;
     app = lab.spawn(router.farNs, [NODE_BIN, '-e', server]);
     await app.waitForOutput(/listening/, 10_000);
@@ -60,7 +74,7 @@ describe.skipIf(!labAvailable)('local verdicts for path faults (one daemon, rout
         interval: '10ms',
         timeout: '300ms',
         search: { min: 1200, max: 1500 },
-        expectedMtu: 1400,
+        expectedMtu: 1500,
       },
       { name: 'app-tcp', kind: 'tcp', every: '1s', targets: [`${router.farIp}:${APP_PORT}`], count: 2, interval: '100ms', timeout: '300ms' },
     ]);
@@ -87,7 +101,7 @@ describe.skipIf(!labAvailable)('local verdicts for path faults (one daemon, rout
       expect(w.seen.filter((l) => !fault.want.includes(l)), describeWatch(w)).toEqual([]);
       const [v] = w.last;
       expect(v!.targets).toEqual(fault.want[0] === 'F9' ? [`${router.farIp}:${APP_PORT}`] : [router.farIp]);
-      if (fault.want[0] === 'F4') expect(v!.evidence[0]).toMatchObject({ value: 1300, threshold: 1400, comparison: '<', holds: true });
+      if (fault.want[0] === 'F4') expect(v!.evidence[0]).toMatchObject({ value: 1400, threshold: 1500, comparison: '<', holds: true });
       if (fault.want[0] === 'F5') expect(v!.next_steps[0]!.command).toBe(`ping -M do -s 1373 -c 3 ${router.farIp}`);
       await fault.heal(router);
       const healed = await watchVerdicts(() => node.verdicts(), [], 60_000);
