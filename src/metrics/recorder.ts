@@ -75,7 +75,7 @@ export function seriesIdentity(recorder: AnyRecorder | undefined, target: Target
 
 /** Series a probe owns as a whole, removed with the probe (not with one of its targets). */
 export function probeSeries(probe: string): SeriesMatch[] {
-  return (['probeRuns', 'probeSkipped', 'scheduleLag', 'targets'] as const).map((key) => ({ key, match: { probe } }));
+  return (['probeRuns', 'probeSkipped', 'scheduleLag', 'targets', 'pathTraces'] as const).map((key) => ({ key, match: { probe } }));
 }
 
 /** Forget the cached label objects of a removed probe. */

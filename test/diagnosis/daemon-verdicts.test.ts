@@ -19,7 +19,7 @@ async function start(fault: 'none' | 'conntrack-race', logs: { msg: string; fiel
     warn: (msg: string, fields?: Record<string, unknown>) => logs.push({ msg, fields }),
     error: (msg: string, fields?: Record<string, unknown>) => logs.push({ msg, fields }),
   };
-  const d = await Daemon.start({ config: parseConfig(embeddedConfig({ fault, every: '500ms' }), 'test.yaml'), env: {}, log });
+  const d = await Daemon.start({ config: parseConfig(embeddedConfig({ fault, every: '1s' }), 'test.yaml'), env: {}, log });
   running.push(d);
   return d;
 }

@@ -45,7 +45,7 @@ describe.skipIf(!available)('netprobe diagnose against a real Prometheus', () =>
     dir = mkdtempSync(join(tmpdir(), 'np-diag-'));
     config = join(dir, 'netprobe.yaml');
     const port = await freePort();
-    yaml = (fault) => embeddedConfig({ fault, every: '500ms' }).replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`);
+    yaml = (fault) => embeddedConfig({ fault, every: '1s' }).replace('listen: 127.0.0.1:0', `listen: 127.0.0.1:${port}`);
     writeFileSync(config, yaml('none'));
     daemon = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/cli/main.ts'), 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout!.on('data', (b: Buffer) => (log += b.toString()));

@@ -42,7 +42,12 @@ export function shippedProbes(): Probe[] {
 }
 
 export function labConfigFromShipped(lab: LabTargets): string {
-  const probes = shippedProbes().map((p) => {
+  // The API server VIP probe (TLS against the service account CA) has no lab
+  // equivalent: the lab runs no API server. Every other shipped probe is mapped,
+  // and an unknown ref still fails below.
+  const probes = shippedProbes()
+    .filter((p) => !(p.kind === 'tcp' && /^kubernetes:api-service:/.test(String(p.targets?.[0]))))
+    .map((p) => {
     const q: Probe = { ...p };
     if (q.names) q.names = q.names.map((n) => (n.replace(/\.$/, '').endsWith('cluster.local') ? n : lab.externalName));
     if (q.kind === 'dns') {
