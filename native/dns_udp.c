@@ -122,6 +122,9 @@ static const char *errno_code(int err) {
     case EINVAL: return "EINVAL";
     case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
     case ENETDOWN: return "ENETDOWN";
+    case EMFILE: return "EMFILE"; /* the daemon's own fd shortage, not the network's */
+    case ENFILE: return "ENFILE";
+    case ENOMEM: return "ENOMEM";
     default: return "EOTHER";
   }
 }

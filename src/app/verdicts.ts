@@ -44,9 +44,13 @@ export class LocalVerdicts {
     this.#window.record(key, probe, kind, target, options, result, success, reason, atMs);
   }
 
-  /** Forgets targets no longer scheduled (reload, discovery). */
+  /**
+   * Forgets targets no longer scheduled (reload, discovery) and re-evaluates
+   * at once, so a verdict about a removed target does not outlive it by a tick.
+   */
   retain(keys: Iterable<string>): void {
     this.#window.retain(new Set(keys));
+    this.evaluate();
   }
 
   get current(): readonly Verdict[] {

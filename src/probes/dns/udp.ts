@@ -58,7 +58,7 @@ export class UdpSession {
       // No socket (EMFILE, ENOBUFS...): a result for these queries, never a throw out of the probe.
       for (const index of indexes) {
         this.#host.slots[index]!.attempts++;
-        this.#fail(index, 'network_error', `socket: ${(err as Error).message}`);
+        this.#fail(index, 'network_error', `socket: ${errorText(err as Error)}`);
       }
       return;
     }
@@ -142,7 +142,7 @@ export class UdpSession {
   #onSocketError(err: Error): void {
     if (this.#closed) return;
     for (let i = 0; i < this.#pending.length; i++) {
-      if (this.#pending[i]) this.#fail(i, 'network_error', `socket: ${err.message}`);
+      if (this.#pending[i]) this.#fail(i, 'network_error', `socket: ${errorText(err)}`);
     }
   }
 
@@ -168,4 +168,10 @@ export class UdpSession {
     this.#socket?.close();
     this.#socket = undefined;
   }
+}
+
+/** "EMFILE: socket: Too many open files": the errno name first, so the daemon can tell its own fd shortage from the network's errors. */
+function errorText(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }
