@@ -64,7 +64,7 @@ export async function joinNode(vipLab: ServiceVipLab, options: JoinNodeOptions =
   // As on the first node: without a route covering the VIP the kernel reports
   // "network unreachable" before output NAT runs, so a missing DNAT would look
   // like a missing route. The Service range route is the node's, not kube-proxy's.
-  await lab.addRoute(nodeNs, SERVICE_RANGE, { dev: nodeToDns.a });
+  await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: gatewayIp }); // via a gateway: see service-vip.ts
 
   const slot = await freeRootSlot(lab.index + index + 1);
   const rootIp = intToIp(slot + 1);

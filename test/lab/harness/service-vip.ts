@@ -119,7 +119,11 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
   const podRoute = { dst: POD_SUBNET, gateway: DNS_HOST_ADDRESS };
   await lab.addRoute(nodeNs, podRoute.dst, { gateway: podRoute.gateway });
   // Without a route covering the VIP the kernel answers "network unreachable" before NAT runs.
-  await lab.addRoute(nodeNs, SERVICE_RANGE, { dev: nodeToDns.a });
+  // Via a gateway, as a node's default route is: untranslated VIP packets reach a
+  // host that answers ARP but does not own the VIP, and are dropped in silence. A
+  // device route instead makes the node ARP for the VIP itself, and the failed
+  // neighbour lookup comes back as "host unreachable" on some lookups and not others.
+  await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: DNS_HOST_ADDRESS });
 
   const dnatRuleset = vipDnatRuleset(SERVICE_VIP, podIps);
   await lab.nft(nodeNs, dnatRuleset);
