@@ -63,7 +63,9 @@ describe('netprobe run', () => {
     expect(run.stderr()).toContain(`${file}:1:`);
     expect((await get(`${url}/healthz`)).status).toBe(200);
 
-    writeFileSync(file, embeddedConfig({ only: ['parallel', 'reopen'], fault: 'conntrack-race' }));
+    // 800 ms attempts: the embedded responder shares the daemon's event loop, so on a
+    // loaded machine a 300 ms attempt can time out on a hiccup and count a reopen stall.
+    writeFileSync(file, embeddedConfig({ only: ['parallel', 'reopen'], fault: 'conntrack-race', timeout: '800ms' }));
     run.proc.kill('SIGHUP');
     await sleep(2200);
     const metrics = (await get(`${url}/metrics`)).body;
