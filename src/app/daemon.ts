@@ -22,7 +22,7 @@ import { Scheduler, type Job } from '../scheduler/scheduler.ts';
 import type { Logger } from '../util/logger.ts';
 import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
-import { PathTracer } from './path-tracer.ts';
+import { badHopOf, PathTracer } from './path-tracer.ts';
 import { StallMeter } from './stall.ts';
 import { ResultStore } from './results.ts';
 import { LocalVerdicts } from './verdicts.ts';
@@ -122,7 +122,13 @@ export class Daemon {
     this.#lastBeat = this.#clock.now();
     this.#heartbeat = setInterval(() => (this.#lastBeat = this.#clock.now()), 1000);
     this.#heartbeat.unref();
-    this.verdicts = new LocalVerdicts({ sink: this.#sink, log: this.#log, clock: this.#clock, sourceNode: this.sourceNode });
+    this.verdicts = new LocalVerdicts({
+      sink: this.#sink,
+      log: this.#log,
+      clock: this.#clock,
+      sourceNode: this.sourceNode,
+      context: { ...(parts.results.vantage ? { vantage: parts.results.vantage } : {}), badHop: (key) => badHopOf(this.#tracer.latest(key)) },
+    });
     this.#scheduler = new Scheduler({
       clock: this.#clock,
       sourceNode: this.sourceNode,

@@ -17,6 +17,7 @@ import type { TraceOutcome } from '../probes/icmp/trace.ts';
 import type { IcmpResult } from '../probes/icmp/types.ts';
 import type { TcpResult } from '../probes/tcp/types.ts';
 import type { TargetInfo } from '../probes/types.ts';
+import type { BadHop } from '../diagnosis/observations.ts';
 import type { Logger } from '../util/logger.ts';
 
 export type TraceTrigger = 'failing' | 'ceiling_drop';
@@ -153,6 +154,12 @@ export class PathTracer {
     this.#count(probe, trigger, record.error ? 'error' : 'done');
     this.#o.log.info('path traced', { probe, target: target.label, trigger, first_bad_hop: record.first_bad_hop, address: record.first_bad_hop_address, reason: record.reason });
   }
+}
+
+/** The verdict engine's view of a trace: its first bad hop, when it found one. */
+export function badHopOf(record: PathTraceRecord | undefined): BadHop | undefined {
+  if (!record || record.first_bad_hop === null || record.reason === null) return undefined;
+  return { hop: record.first_bad_hop, address: record.first_bad_hop_address, reason: record.reason };
 }
 
 function traceAddress(kind: string, target: TargetInfo, result: unknown): string | null {

@@ -6,7 +6,7 @@
 import type { Verdict } from '../diagnosis/types.ts';
 import { FAILURE_MODES } from '../diagnosis/types.ts';
 import { diagnose } from '../diagnosis/engine.ts';
-import { DEFAULT_WINDOW, RunWindow, type WindowOptions } from '../diagnosis/window.ts';
+import { DEFAULT_WINDOW, type ObservationContext, RunWindow, type WindowOptions } from '../diagnosis/window.ts';
 import type { MetricSink } from '../metrics/catalog.ts';
 import type { Clock, TargetInfo } from '../probes/types.ts';
 import type { Logger } from '../util/logger.ts';
@@ -20,6 +20,8 @@ export interface LocalVerdictsOptions {
   sourceNode: string;
   window?: WindowOptions;
   everyMs?: number;
+  /** The daemon's vantage ("host" for the hostNetwork DaemonSet) and its traces' first bad hops. */
+  context?: ObservationContext;
 }
 
 const keyOf = (v: Verdict): string => `${v.failure}|${v.status}`;
@@ -60,7 +62,7 @@ export class LocalVerdicts {
   evaluate(): Verdict[] {
     const now = this.#o.clock.wallNow();
     const previous = new Map(this.#current.map((v) => [keyOf(v), v]));
-    const next = diagnose(this.#window.observations(this.#o.sourceNode, now)).map((v) => {
+    const next = diagnose(this.#window.observations(this.#o.sourceNode, now, this.#o.context)).map((v) => {
       // The episode started when it was first raised, not at the oldest run still in the window.
       const before = previous.get(keyOf(v));
       return before ? { ...v, since: Math.min(before.since, v.since) } : v;

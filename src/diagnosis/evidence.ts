@@ -19,6 +19,15 @@ export interface RuleContext {
   obs: Observations;
   explained: Set<Observation>;
   verdicts: Verdict[];
+  /** The host-network rows beside the pod network's `obs` (F3 compares the two); absent on the host pass. */
+  host?: Observations;
+}
+
+/** Evidence row for the first bad hop of a traced path: which hop, its address when known, and why. */
+export function hopEvidence(node: string, r: { target: string; badHop?: { hop: number; address: string | null; reason: string } }): Evidence[] {
+  if (!r.badHop) return [];
+  const at = r.badHop.address ? ` (${r.badHop.address})` : '';
+  return [evidence(`${node}: trace to ${r.target}: first bad hop ${r.badHop.hop}${at}, ${r.badHop.reason.replace(/_/g, ' ')}`, r.badHop.hop, '>=', 1, 'hop')];
 }
 
 export function unexplained<T extends Observation>(ctx: RuleContext, rows: readonly T[]): T[] {

@@ -19,6 +19,23 @@ interface ObservationBase {
   failures: Record<string, number>;
   /** Wall-clock ms of the earliest failed (or stalled) run in the window; null when none. */
   firstBadMs: number | null;
+  /** Where the probe ran: "host" for a hostNetwork pod; absent (or "pod") on the pod network. */
+  vantage?: string;
+  /** TCP and ICMP: the first bad hop of the latest trace of this path (trace on failure); absent when none. */
+  badHop?: BadHop;
+}
+
+/** Where a traced path goes bad: the hop's TTL, its address when the trace has it, and why. */
+export interface BadHop {
+  hop: number;
+  address: string | null;
+  /** loss | unreachable | no_reply_beyond | mtu | blackhole */
+  reason: string;
+}
+
+/** True for rows probed from the host network (the host-network DaemonSet). */
+export function fromHost(o: { vantage?: string }): boolean {
+  return o.vantage === 'host';
 }
 
 export interface DnsObservation extends ObservationBase {

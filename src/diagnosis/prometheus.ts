@@ -3,7 +3,7 @@
 // observations (the HTTP part lives in the CLI). Counters are read as
 // increase() over the window, so the rules see runs and failures exactly as
 // the daemon's own window gives them.
-import type { DnsObservation, IcmpObservation, NodeObservation, Observations, TcpObservation } from './observations.ts';
+import type { BadHop, DnsObservation, IcmpObservation, NodeObservation, Observations, TcpObservation } from './observations.ts';
 
 export interface Sample {
   metric: Record<string, string>;
@@ -16,9 +16,11 @@ export interface RangeSeries {
   values: [number, number][];
 }
 
-const DNS_G = 'source_node, probe, server, target_kind, transport, mode, name_class';
-const TCP_G = 'source_node, probe, target, target_kind, target_node';
-const PATH_G = 'source_node, probe, target, target_node';
+// `vantage` (pod / host network) keeps the two DaemonSets of one node apart: summed, a
+// host-network pod's clean runs would hide the pod network's failures.
+const DNS_G = 'source_node, vantage, probe, server, target_kind, transport, mode, name_class';
+const TCP_G = 'source_node, vantage, probe, target, target_kind, target_node';
+const PATH_G = 'source_node, vantage, probe, target, target_node';
 
 /** Instant queries, by name; `w` is a PromQL duration such as "5m". */
 export function instantQueries(w: string): Record<string, string> {
@@ -34,7 +36,9 @@ export function instantQueries(w: string): Record<string, string> {
     mtuExpected: `max by (${PATH_G}) (netprobe_path_mtu_expected_bytes)`,
     blackhole: `max by (${PATH_G}) (netprobe_path_mtu_blackhole)`,
     interfaceMtu: `max by (${PATH_G}) (netprobe_interface_mtu_bytes)`,
-    lastFailed: 'min by (source_node, probe, target, name_class) (netprobe_probe_success) == 0',
+    // Trace on failure: the TTL of the first bad hop of a failing path, by reason.
+    firstBadHop: `max by (${PATH_G}, reason) (netprobe_path_first_bad_hop)`,
+    lastFailed: 'min by (source_node, vantage, probe, target, name_class) (netprobe_probe_success) == 0',
     nodes: 'max by (source_node) (netprobe_build_info)',
     nodeCreated: 'max by (source_node) (netprobe_node_created_timestamp_seconds)',
     kubeNodeCreated: 'max by (node) (kube_node_created)',
@@ -52,6 +56,9 @@ export const RANGE_QUERIES: Record<string, string> = {
 
 export type Answers = Record<string, Sample[]>;
 export type RangeAnswers = Record<string, RangeSeries[]>;
+
+/** The row's vantage: only a host-network one is marked (absent = the pod network). */
+const vantageOf = (m: Record<string, string>): { vantage?: string } => (m.vantage && m.vantage !== 'pod' ? { vantage: m.vantage } : {});
 
 const key = (m: Record<string, string>, labels: readonly string[]): string => labels.map((l) => m[l] ?? '').join('\u0000');
 const DNS_L = DNS_G.split(', ');
@@ -104,6 +111,7 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
     dns.set(k, {
       kind: 'dns',
       sourceNode: m.source_node ?? '',
+      ...vantageOf(m),
       probe: m.probe ?? '',
       target: m.server ?? '',
       targetKind: m.target_kind ?? '',
@@ -127,8 +135,8 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
     const row = dns.get(key(s.metric, DNS_L));
     if (row) row.stalls = Math.round(s.value);
   }
-  const lastFailed = new Set((a.lastFailed ?? []).map((s) => [s.metric.source_node, s.metric.probe, s.metric.target, s.metric.name_class].join('\u0000')));
-  for (const row of dns.values()) row.lastFailed = lastFailed.has([row.sourceNode, row.probe, row.target, row.nameClass].join('\u0000'));
+  const lastFailed = new Set((a.lastFailed ?? []).map((s) => [s.metric.source_node, s.metric.vantage ?? '', s.metric.probe, s.metric.target, s.metric.name_class].join('\u0000')));
+  for (const row of dns.values()) row.lastFailed = lastFailed.has([row.sourceNode, row.vantage ?? '', row.probe, row.target, row.nameClass].join('\u0000'));
   for (const [k, row] of dns) if (row.stalls > 0 || Object.keys(row.failures).length > 0) row.firstBadMs = dnsSince.get(k) ?? o.nowMs;
 
   const tcp = new Map<string, TcpObservation>();
@@ -137,7 +145,7 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
     const k = key(m, TCP_L);
     let row = tcp.get(k);
     if (!row) {
-      row = { kind: 'tcp', sourceNode: m.source_node ?? '', probe: m.probe ?? '', target: m.target ?? '', targetKind: m.target_kind ?? '', targetNode: m.target_node ?? '', runs: 0, failures: {}, firstBadMs: null };
+      row = { kind: 'tcp', sourceNode: m.source_node ?? '', ...vantageOf(m), probe: m.probe ?? '', target: m.target ?? '', targetKind: m.target_kind ?? '', targetNode: m.target_node ?? '', runs: 0, failures: {}, firstBadMs: null };
       tcp.set(k, row);
     }
     const n = Math.round(s.value);
@@ -154,6 +162,7 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
       row = {
         kind: 'icmp',
         sourceNode: m.source_node ?? '',
+        ...vantageOf(m),
         probe: m.probe ?? '',
         target: m.target ?? '',
         targetKind: '',
@@ -187,6 +196,15 @@ export function observationsFromPrometheus(a: Answers, r: RangeAnswers, o: Build
     if (Object.keys(row.failures).length > 0) row.firstBadMs = icmpSince.get(k) ?? o.nowMs;
     const mtuBad = row.blackhole || (row.ceilingBytes !== null && row.expectedBytes !== null && row.ceilingBytes < row.expectedBytes);
     if (mtuBad) row.firstBadMs = Math.min(row.firstBadMs ?? Infinity, mtuSince.get(k) ?? o.nowMs);
+  }
+
+  // A traced path's first bad hop goes on the TCP and ICMP rows of that path (the address stays out of labels).
+  const hops = new Map<string, BadHop>();
+  const pathKey = (m: Record<string, string>): string => key({ ...m, vantage: vantageOf(m).vantage ?? '' }, PATH_L);
+  for (const s of a.firstBadHop ?? []) hops.set(pathKey(s.metric), { hop: s.value, address: null, reason: s.metric.reason ?? '' });
+  for (const row of [...tcp.values(), ...icmp.values()]) {
+    const hop = hops.get(pathKey({ source_node: row.sourceNode, vantage: row.vantage ?? '', probe: row.probe, target: row.target, target_node: row.targetNode }));
+    if (hop) row.badHop = hop;
   }
 
   const created = new Map<string, number>();

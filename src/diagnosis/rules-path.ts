@@ -2,9 +2,9 @@
 // (port closed / filtered), F3 (route or tunnel to other nodes). F5 runs
 // before F4 because a black hole also leaves the ceiling below the expected
 // MTU: one fault, one verdict.
-import { byNode, evidence, explain, groupBy, unexplained, verdict, type RuleContext } from './evidence.ts';
+import { byNode, evidence, explain, groupBy, hopEvidence, unexplained, verdict, type RuleContext } from './evidence.ts';
 import { BARS, earliest, failRatio, failed, hostOf, isClean, isFailing, type IcmpObservation, type Observation } from './observations.ts';
-import { f3Steps, f4Steps, f5Steps, f9Steps } from './steps.ts';
+import { f3OverlaySteps, f3Steps, f3UnderlaySteps, f4Steps, f5Steps, f9Steps } from './steps.ts';
 import type { Evidence } from './types.ts';
 
 /** F5: sizes above the ceiling vanish without "fragmentation needed". */
@@ -15,6 +15,7 @@ export function ruleF5(ctx: RuleContext): void {
     for (const r of rows) {
       ev.push(evidence(`${node}: sizes above the ceiling to ${r.target} vanish without frag-needed (blackhole)`, 1, '==', 1, 'bool'));
       if (r.ceilingBytes !== null) ev.push(evidence(`${node}: path MTU ceiling to ${r.target}`, r.ceilingBytes, '>=', 0, 'bytes'));
+      ev.push(...hopEvidence(node, r));
     }
     explain(ctx, rows);
     ctx.verdicts.push(
@@ -44,6 +45,7 @@ export function ruleF4(ctx: RuleContext): void {
     for (const r of rows) {
       if (r.expectedBytes !== null) ev.push(evidence(`${node}: path MTU ceiling to ${r.target} vs expected`, r.ceilingBytes!, '<', r.expectedBytes, 'bytes'));
       if (r.interfaceMtuBytes !== null) ev.push(evidence(`${node}: interface MTU on the route to ${r.target} vs ceiling`, r.interfaceMtuBytes, '>', r.ceilingBytes!, 'bytes'));
+      ev.push(...hopEvidence(node, r));
     }
     explain(ctx, rows);
     const first = rows[0]!;
@@ -145,22 +147,45 @@ export function ruleF3(ctx: RuleContext): void {
     if (otherNodes.length > 0) ev.push(evidence(`${node}: targets on other nodes (${[...new Set(otherNodes.map((r) => r.targetNode))].join(', ')}) clean`, otherNodes.length, '>=', 1, 'count'));
     if (othersReach.length > 0) ev.push(evidence(`other nodes (${[...new Set(othersReach.map((r) => r.sourceNode))].join(', ')}) reach the same targets cleanly`, othersReach.length, '>=', 1, 'count'));
     for (const r of unrouted) ev.push(evidence(`${node}: dns ${r.probe} via ${r.target} fails with network_error (no route)`, failRatio(r), '>=', BARS.failing, 'ratio'));
-    const compared = sameNode.length + otherNodes.length + othersReach.length > 0;
+    for (const r of cross) ev.push(...hopEvidence(node, r));
+    // The host network's view from the same node to the same nodes (the hostNetwork DaemonSet):
+    // clean there and failing on the pod network is the overlay; failing there too is the underlay.
+    const hostRows = ctx.host ? [...ctx.host.tcp, ...ctx.host.icmp].filter((r) => r.sourceNode === node && failingNodes.has(r.targetNode)) : [];
+    const hostFailing = hostRows.filter(pathFailing);
+    const hostClean = hostRows.filter(isClean);
+    const layer = hostFailing.length > 0 ? 'underlay' : hostClean.length > 0 ? 'overlay' : undefined;
+    for (const r of hostFailing) ev.push(evidence(`${node} (host network): ${r.kind} ${r.probe} to ${r.target} on ${r.targetNode} failing too`, failRatio(r), '>=', BARS.failing, 'ratio'), ...hopEvidence(`${node} (host network)`, r));
+    if (layer === 'overlay') ev.push(evidence(`${node} (host network): the same nodes reached cleanly`, hostClean.length, '>=', 1, 'count'));
+    const compared = sameNode.length + otherNodes.length + othersReach.length > 0 || layer !== undefined;
     explain(ctx, [...cross, ...unrouted]);
+    if (ctx.host) explain(ctx, hostRows);
     const targets = [...new Set(cross.map((r) => r.target))];
+    const nodes = [...failingNodes].join(', ');
+    const title =
+      layer === 'overlay'
+        ? `pod network (overlay) broken from ${node} to pods on ${nodes}: the nodes reach each other on the host network, pods do not`
+        : layer === 'underlay'
+          ? `node network (underlay) broken from ${node} to ${nodes}: the host network fails as well as the pod network`
+          : compared
+            ? `no route or tunnel from ${node} to pods on ${nodes}: cross-node traffic fails, the rest answers`
+            : `everything from ${node} to other nodes fails and nothing nearer was probed to compare`;
+    const steps =
+      layer === 'overlay'
+        ? f3OverlaySteps(targets, node, [...failingNodes])
+        : layer === 'underlay'
+          ? f3UnderlaySteps([...new Set(hostFailing.map((r) => r.target))], [...failingNodes])
+          : f3Steps(targets, [...failingNodes]);
     ctx.verdicts.push(
       verdict({
         failure: 'F3',
-        title: compared
-          ? `no route or tunnel from ${node} to pods on ${[...failingNodes].join(', ')}: cross-node traffic fails, the rest answers`
-          : `everything from ${node} to other nodes fails and nothing nearer was probed to compare`,
+        title,
         scope: 'node',
         node,
         targets,
         since: earliest(cross, ctx.obs.nowMs),
         evidence: ev,
-        steps: f3Steps(targets, [...failingNodes]),
-        ...(compared ? {} : { status: 'unknown' as const, needs: 'a probe of a target on the same node, or the fleet view (netprobe diagnose --prometheus URL)' }),
+        steps,
+        ...(compared ? {} : { status: 'unknown' as const, needs: 'a probe of a target on the same node, the host-network DaemonSet (overlays/host-network), or the fleet view (netprobe diagnose --prometheus URL)' }),
       }),
     );
   }

@@ -61,6 +61,28 @@ export function f3Steps(targets: readonly string[], targetNodes: readonly string
   ];
 }
 
+/** F3 when the host network reaches the target nodes and the pod network does not: the overlay. */
+export function f3OverlaySteps(podTargets: readonly string[], node: string, targetNodes: readonly string[]): NextStep[] {
+  const ip = hostOf(podTargets[0] ?? '<pod IP>');
+  return [
+    step('F3', 'ip -d link show type vxlan; ip -d link show type ipip; ip -d link show type geneve', 'on the source node: the tunnel device is up with the right local address and port (vxlan.calico, flannel.1, cilium_vxlan, tunl0)'),
+    step('F3', `ip route get ${ip}`, 'the route to that pod must leave through the tunnel device, not the default route'),
+    step('F3', 'tcpdump -ni any udp port 4789 or udp port 8472 or proto 4', `on ${node} and ${targetNodes[0] ?? 'the target node'} while a probe runs: encapsulated packets leaving and not arriving means the node firewall or a security group drops the tunnel's port (VXLAN 4789/8472, IP-in-IP protocol 4), which plain node traffic does not use`),
+    step('F3', `kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=${node}`, 'the CNI agent (calico-node, cilium, kube-flannel) on the node: running, ready, not restarting'),
+  ];
+}
+
+/** F3 when the host network fails to the same nodes too: the underlay (node network, routing, firewall). */
+export function f3UnderlaySteps(hostTargets: readonly string[], targetNodes: readonly string[]): NextStep[] {
+  const ip = hostOf(hostTargets[0] ?? '<node InternalIP>');
+  return [
+    step('F3', `ping -c 3 ${ip}`, `from the source node itself: the other node's own address (${targetNodes[0] ?? 'target node'}) must answer; failing here, no CNI setting can help`),
+    step('F3', `netprobe trace ${ip}`, 'per-hop loss and latency (as mtr): the first hop where replies stop is where the underlay drops'),
+    step('F3', `ip route get ${ip}; ip neigh show`, 'the route and next hop towards the other node, and whether its ARP/ND entry resolves'),
+    step('F3', `kubectl get node ${targetNodes[0] ?? '<node>'} -o wide`, 'the InternalIP the cluster uses for that node; then the cloud firewall / security groups / NACLs between the two nodes'),
+  ];
+}
+
 export function f4Steps(target: string, expected: number | null, ceiling: number | null, iface: number | null): NextStep[] {
   const size = expected ?? iface ?? 1500;
   const steps = [

@@ -5,7 +5,13 @@ import type { DnsOptions, DnsResult, DnsTarget } from '../probes/dns/types.ts';
 import type { IcmpResult } from '../probes/icmp/types.ts';
 import type { TcpResult } from '../probes/tcp/types.ts';
 import type { TargetInfo } from '../probes/types.ts';
-import type { DnsObservation, IcmpObservation, Observations, TcpObservation } from './observations.ts';
+import type { BadHop, DnsObservation, IcmpObservation, Observations, TcpObservation } from './observations.ts';
+
+/** What the daemon adds to its window's rows: its vantage, and the first bad hop of a path's latest trace. */
+export interface ObservationContext {
+  vantage?: string;
+  badHop?: (key: string) => BadHop | undefined;
+}
 
 /**
  * One run, reduced to what the rules read. Primitives only, and the objects
@@ -122,9 +128,10 @@ export class RunWindow {
     return out;
   }
 
-  observations(sourceNode: string, nowMs: number): Observations {
+  observations(sourceNode: string, nowMs: number, context: ObservationContext = {}): Observations {
     const out: Observations = { nowMs, fleet: false, dns: [], tcp: [], icmp: [], nodes: [{ sourceNode, createdMs: null }] };
-    for (const e of this.#entries.values()) {
+    const vantage = context.vantage !== undefined && context.vantage !== 'pod' ? { vantage: context.vantage } : {};
+    for (const [key, e] of this.#entries) {
       const runs = this.#runs(e, nowMs);
       if (runs.length === 0) continue;
       const failures: Record<string, number> = {};
@@ -148,14 +155,17 @@ export class RunWindow {
       }
       const last = runs.at(-1)!;
       if (last.blackhole || (last.ceilingBytes !== null && last.expectedBytes !== null && last.ceilingBytes < last.expectedBytes)) firstBadMs ??= firstMtuBad(runs);
-      const base = { sourceNode, probe: e.probe, target: e.target.label, targetKind: e.target.kind, targetNode: e.target.node, runs: units, failures, firstBadMs };
+      const base = { sourceNode, probe: e.probe, target: e.target.label, targetKind: e.target.kind, targetNode: e.target.node, runs: units, failures, firstBadMs, ...vantage };
+      const hop = e.kind === 'dns' ? undefined : context.badHop?.(key);
+      const path = hop ? { badHop: hop } : {};
       if (e.kind === 'dns') {
         out.dns.push({ ...base, kind: 'dns', transport: e.transport, mode: e.mode, nameClass: e.nameClass, stalls, lastFailed: last.reason !== '' } satisfies DnsObservation);
       }
-      else if (e.kind === 'tcp') out.tcp.push({ ...base, kind: 'tcp' } satisfies TcpObservation);
+      else if (e.kind === 'tcp') out.tcp.push({ ...base, ...path, kind: 'tcp' } satisfies TcpObservation);
       else if (e.kind === 'icmp') {
         out.icmp.push({
           ...base,
+          ...path,
           kind: 'icmp',
           ceilingBytes: last.ceilingBytes,
           expectedBytes: last.expectedBytes,

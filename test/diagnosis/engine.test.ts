@@ -285,3 +285,49 @@ describe('verdict details', () => {
     expect(diagnose(observations({ dns: [dns({ failures: { timeout: 10 } }), dns({ mode: 'reopen', failures: { timeout: 10 } })] })).map(label)).toEqual(['F2?']);
   });
 });
+
+describe('vantage and traced hops: where on the path (F3 overlay vs underlay)', () => {
+  // node-a's pod network cannot reach node-b; node-a's host-network pod probes node-b's InternalIP.
+  const podRows = { tcp: [tcp({ failures: { timeout: 30 } }), tcp({ target: '10.244.1.3:9810', targetNode: 'node-a' })] };
+  const hostTcp = (p: Parameters<typeof tcp>[0] = {}) => tcp({ vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', ...p });
+
+  it('pod network failing, host network clean to the same node: the overlay, with overlay steps', () => {
+    const verdicts = diagnose(observations({ tcp: [...podRows.tcp, hostTcp()] }));
+    expect(verdicts.map(label)).toEqual(['F3']);
+    const [v] = verdicts;
+    expect(v!.title).toMatch(/^pod network \(overlay\) broken from node-a to pods on node-b/);
+    expect(v!.evidence.some((e) => e.signal === 'node-a (host network): the same nodes reached cleanly' && e.holds)).toBe(true);
+    expect(v!.next_steps[0]!.command).toMatch(/ip -d link show type vxlan/);
+    expect(v!.targets).toEqual(['10.244.2.9:9810']); // the pod target, not the clean host one
+  });
+
+  it('both failing: the underlay, with steps against the node address; the host rows do not page again', () => {
+    const verdicts = diagnose(observations({ tcp: [...podRows.tcp, hostTcp({ failures: { timeout: 30 } })] }));
+    expect(verdicts.map(label)).toEqual(['F3']);
+    const [v] = verdicts;
+    expect(v!.title).toMatch(/^node network \(underlay\) broken from node-a to node-b/);
+    expect(v!.next_steps.map((s) => s.command)).toEqual(expect.arrayContaining(['ping -c 3 192.168.1.12', 'netprobe trace 192.168.1.12']));
+    expect(v!.evidence.some((e) => /host network\): tcp nodes-tcp to 192\.168\.1\.12:9810 on node-b failing too/.test(e.signal))).toBe(true);
+  });
+
+  it('without host-network rows the verdict stays the plain route/tunnel one', () => {
+    expect(diagnose(observations(podRows))[0]!.title).toMatch(/^no route or tunnel from node-a/);
+  });
+
+  it('a host-network daemon alone diagnoses its own rows, labelled as such', () => {
+    const verdicts = diagnose(observations({ tcp: [hostTcp({ failures: { timeout: 30 } }), hostTcp({ target: '192.168.1.11:9810', targetNode: 'node-a' })] }));
+    expect(verdicts.map(label)).toEqual(['F3']);
+    expect(verdicts[0]!.title).toMatch(/^host network: no route or tunnel from node-a/);
+  });
+
+  it('the first bad hop of a trace is evidence of F3, F4 and F5', () => {
+    const hop = { hop: 2, address: '10.0.0.1', reason: 'no_reply_beyond' };
+    const f3 = diagnose(observations({ tcp: [tcp({ failures: { timeout: 30 }, badHop: hop }), podRows.tcp[1]!] }))[0]!;
+    expect(f3.evidence.find((e) => /first bad hop/.test(e.signal))).toMatchObject({ signal: 'node-a: trace to 10.244.2.9:9810: first bad hop 2 (10.0.0.1), no reply beyond', value: 2, holds: true });
+    const f4 = diagnose(observations({ icmp: [icmp({ ceilingBytes: 1400, badHop: { hop: 3, address: null, reason: 'mtu' } })] }))[0]!;
+    expect(f4.failure).toBe('F4');
+    expect(f4.evidence.some((e) => e.signal === 'node-a: trace to 10.244.2.9: first bad hop 3, mtu')).toBe(true);
+    const f5 = diagnose(observations({ icmp: [icmp({ ceilingBytes: 1400, blackhole: true, badHop: { hop: 3, address: '10.0.0.2', reason: 'blackhole' } })] }))[0]!;
+    expect(f5.evidence.some((e) => e.signal === 'node-a: trace to 10.244.2.9: first bad hop 3 (10.0.0.2), blackhole')).toBe(true);
+  });
+});

@@ -49,6 +49,32 @@ describe('observationsFromPrometheus', () => {
     expect(diagnose(obs).map((v) => v.failure)).toEqual(['F4']);
   });
 
+  it('keeps the host-network vantage apart from the pod network, and puts a traced first bad hop on its path', () => {
+    const pod = { source_node: 'a', probe: 'peers-tcp', target: '10.244.2.9:9810', target_kind: 'peer', target_node: 'b' };
+    const host = { source_node: 'a', vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', target_kind: 'peer', target_node: 'b' };
+    const obs = observationsFromPrometheus(
+      {
+        tcpConnects: [
+          { metric: { ...pod, vantage: 'pod', result: 'timeout' }, value: 30 },
+          { metric: { ...host, result: 'connected' }, value: 30 },
+        ],
+        firstBadHop: [{ metric: { source_node: 'a', vantage: 'pod', probe: 'peers-tcp', target: '10.244.2.9:9810', target_node: 'b', reason: 'no_reply_beyond' }, value: 2 }],
+      },
+      {},
+      opts,
+    );
+    expect(obs.tcp.map((r) => [r.probe, r.vantage, r.runs, r.failures])).toEqual([
+      ['peers-tcp', undefined, 30, { timeout: 30 }],
+      ['nodes-tcp', 'host', 30, {}],
+    ]);
+    expect(obs.tcp[0]!.badHop).toEqual({ hop: 2, address: null, reason: 'no_reply_beyond' });
+    expect(obs.tcp[1]!.badHop).toBeUndefined();
+    const verdicts = diagnose(obs);
+    expect(verdicts.map((v) => v.failure)).toEqual(['F3']);
+    expect(verdicts[0]!.title).toMatch(/overlay/);
+    expect(instantQueries('5m').tcpConnects).toContain('vantage');
+  });
+
   it('firstRise: a series born in the range with a value, else the first change; a flat series never rose', () => {
     const start = 1000;
     expect(firstRise({ metric: {}, values: [[1100, 1], [1105, 2]] }, start, 5)).toBe(1_100_000);

@@ -62,4 +62,18 @@ describe('RunWindow', () => {
     expect(o).toMatchObject({ runs: 1, failures: {}, ceilingBytes: 1400, expectedBytes: 1500, blackhole: true, interfaceMtuBytes: 1500, firstBadMs: 1000 });
     expect(diagnose(w.observations('node-a', 2000)).map((v) => v.failure)).toEqual(['F5']);
   });
+
+  it('carries the daemon\'s vantage and the first bad hop of a traced path onto its rows', () => {
+    const w = new RunWindow({ runs: 6, maxAgeMs: 60_000 });
+    const peer = { id: 'tcp://10.244.2.9:9810', label: '10.244.2.9:9810', kind: 'peer', node: 'node-b', host: '10.244.2.9', port: 9810 } as TargetInfo;
+    const connects = { count: 3, connected: 0, refused: 0, timeout: 3, unreachable: 0, error: 0 };
+    for (let i = 0; i < 4; i++) w.record('k', 'peers-tcp', 'tcp', peer, {}, connects, false, 'timeout', 1_000_000 + i * 1000);
+    feed(w, 4, 1_000_000, () => false);
+    const hop = { hop: 2, address: '10.0.0.1', reason: 'loss' };
+    const obs = w.observations('node-a', 1_004_000, { vantage: 'host', badHop: (key) => (key === 'k' ? hop : undefined) });
+    expect(obs.tcp[0]).toMatchObject({ vantage: 'host', badHop: hop, failures: { timeout: 12 } });
+    expect(obs.dns.every((r) => r.vantage === 'host' && r.badHop === undefined)).toBe(true);
+    // The pod network is the default: no vantage on its rows.
+    expect(w.observations('node-a', 1_004_000, { vantage: 'pod' }).tcp[0]!.vantage).toBeUndefined();
+  });
 });

@@ -14,6 +14,8 @@ export { run, inNamespace, LabProcess, LabCommandError, type RunOptions, type Ru
 export { clearLeftovers, fileStem, fileTag, runStem, LINK_NAME_MAX } from './harness/names.ts';
 export {
   buildServiceVipLab,
+  freeRootSlot,
+  intToIp,
   startDnsServer,
   vipDnatRuleset,
   DEFAULT_RECORDS,

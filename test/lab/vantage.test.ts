@@ -4,19 +4,38 @@
 // each probing node "right" over its network with ICMP and TCP.
 //   overlay broken (VXLAN dropped):  pod fails, host works  -> F3 overlay
 //   underlay broken (all dropped):   both fail              -> F3 underlay
+// A real Prometheus scrapes both daemons and `netprobe diagnose` names the layer.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTunnelLab, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness.ts';
+import type { Verdict } from '../../src/diagnosis/types.ts';
+import { diagnoseUntil, startPrometheus, type Prom } from '../diagnosis/prometheus.ts';
+import { buildTunnelLab, freeRootSlot, intToIp, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness.ts';
+import { VERDICT_DEADLINE_MS } from './verdicts-support.ts';
 
-const labAvailable = requireLab();
+const labAvailable = requireLab({ commands: ['prometheus'] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FAULT_TABLE = 'np_vantage';
 
 describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () => {
   let lab: Lab;
   let t: TunnelLab;
-  const listen = { pod: '127.0.0.1:9811', host: '127.0.0.1:9812' } as const;
+  let prom: Prom;
+  // On a root<->left link, so Prometheus (in the root namespace) scrapes both daemons.
+  const listen = { pod: '', host: '' };
+
+  /** diagnose over both vantages until its only verdict is F3 with a title matching `layer`. */
+  const diagnoseLayer = async (layer: RegExp): Promise<Verdict> => {
+    const titles = new Set<string>();
+    const { result } = await diagnoseUntil(prom.url, ['--window', '30s', '--json'], (r) => {
+      const verdicts = r.stdout.startsWith('{') ? (JSON.parse(r.stdout) as { verdicts: Verdict[] }).verdicts : [];
+      for (const v of verdicts) titles.add(`${v.failure}: ${v.title}`);
+      return verdicts.length === 1 && verdicts[0]!.failure === 'F3' && verdicts[0]!.status === 'firing' && layer.test(verdicts[0]!.title);
+    }, VERDICT_DEADLINE_MS);
+    const verdicts = result.stdout.startsWith('{') ? (JSON.parse(result.stdout) as { verdicts: Verdict[] }).verdicts : [];
+    expect(verdicts.map((v) => v.title), `diagnose never said ${layer}; it said: ${[...titles].join(' | ')}\n${result.stderr}`).toEqual([expect.stringMatching(layer)]);
+    return verdicts[0]!;
+  };
 
   const metrics = async (vantage: 'pod' | 'host') => {
     const script = `const r = await fetch('http://${listen[vantage]}/metrics'); process.stdout.write(await r.text());`;
@@ -46,6 +65,11 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
   beforeAll(async () => {
     lab = await Lab.create(import.meta.url);
     t = await buildTunnelLab(lab, { type: 'vxlan' });
+    const slot = await freeRootSlot(lab.index);
+    const leftHttpIp = intToIp(slot + 2);
+    await lab.addVeth({ ns: null, address: `${intToIp(slot + 1)}/30` }, { ns: t.leftNs, address: `${leftHttpIp}/30` });
+    listen.pod = `${leftHttpIp}:9811`;
+    listen.host = `${leftHttpIp}:9812`;
     lab.spawn(t.rightNs, [NODE_BIN, '-e', "require('node:net').createServer((s) => s.end()).listen(9810, '0.0.0.0')"]);
     for (const vantage of ['pod', 'host'] as const) {
       // The pod vantage probes right's overlay (pod) address; the host vantage its underlay (node InternalIP).
@@ -66,8 +90,10 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
       await proc.waitForOutput(/\/metrics/, 20_000);
     }
     await waitFor({ pod: 1, host: 1 });
+    prom = await startPrometheus({ netprobe: [listen.pod, listen.host] });
   }, 90_000);
   afterAll(async () => {
+    await prom?.stop();
     await lab?.destroy();
   });
 
@@ -81,20 +107,26 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
     expect(body.results.every((r) => r.vantage === 'pod')).toBe(true);
   });
 
-  it('overlay broken (VXLAN dropped on right): pod vantage fails, host vantage works', async () => {
+  it('overlay broken (VXLAN dropped on right): pod vantage fails, host vantage works; diagnose says overlay', { timeout: 120_000 }, async () => {
     await fault(['udp dport 4789 drop']);
     try {
       await waitFor({ pod: 0, host: 1 });
+      const v = await diagnoseLayer(/^pod network \(overlay\) broken from left to pods on right/);
+      expect(v.targets).toEqual([t.rightIp, `${t.rightIp}:9810`]);
+      expect(v.evidence.some((e) => e.signal === 'left (host network): the same nodes reached cleanly' && e.holds)).toBe(true);
+      expect(v.next_steps[0]!.command).toMatch(/ip -d link show type vxlan/);
     } finally {
       await fault([]);
     }
     await waitFor({ pod: 1, host: 1 });
   });
 
-  it('underlay broken (everything from left dropped on right): both vantages fail', async () => {
+  it('underlay broken (everything from left dropped on right): both vantages fail; diagnose says underlay', { timeout: 120_000 }, async () => {
     await fault([`ip saddr ${t.leftUnderlayIp} drop`]);
     try {
       await waitFor({ pod: 0, host: 0 });
+      const v = await diagnoseLayer(/^node network \(underlay\) broken from left to right/);
+      expect(v.next_steps.map((x) => x.command)).toContain(`ping -c 3 ${t.rightUnderlayIp}`);
     } finally {
       await fault([]);
     }

@@ -225,7 +225,8 @@ export async function startDnsServer(vipLab: ServiceVipLab, replica = 0): Promis
 }
 
 /** Picks a root<->node /30 not already addressed in the root namespace. */
-async function freeRootSlot(labIndex: number): Promise<number> {
+/** A free root<->namespace /30 (its base address), so parallel lab files never share one. */
+export async function freeRootSlot(labIndex: number): Promise<number> {
   const used = new Set<number>();
   const addrs = await run(['ip', '-o', '-4', 'address', 'show']);
   for (const match of addrs.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)) used.add((ipToInt(match[1]!) & ~3) >>> 0);
