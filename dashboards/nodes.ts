@@ -4,6 +4,10 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { baseDashboard } from './lib/dashboard.ts';
 import { GOOD_BAD_RATIO, SEL_CLUSTER, SEL_NODE, row, stat, table, timeseries } from './lib/panels.ts';
 
+/** TCP connects per second by vantage (a pod without NETPROBE_VANTAGE is the pod network) and node pair. */
+const byVantage = (extra: string): string =>
+  `sum by (vantage, source_node, target_node) (label_replace(rate(netprobe_tcp_connects_total{${SEL_NODE}, target_node!=""${extra ? `, ${extra}` : ''}}[$__rate_interval]), "vantage", "pod", "vantage", ""))`;
+
 /** Nodes younger than this are "young" (the NetprobeYoungNodeFailing alert's 6 h). */
 const YOUNG_SECONDS = 21600;
 
@@ -143,6 +147,24 @@ export function nodesDashboard(): dashboard.Dashboard {
           {
             expr: `max by (source_node, target_node) (netprobe:icmp_loss:ratio_rate5m{${SEL_NODE}, target_node!=""})`,
             instant: true,
+          },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Pod network vs host network (vantage)',
+        description:
+          'TCP connect failure ratio per source → target node, from the pod network (vantage="pod", or no vantage label) and from the host-network DaemonSet (vantage="host", overlays/host-network). Pod failing while host is clean: the overlay (CNI tunnel). Both failing: the underlay (node network). Empty without the host-network flavour.',
+        unit: 'percentunit',
+        width: 24,
+        min: 0,
+        max: 1,
+        thresholds: GOOD_BAD_RATIO,
+        queries: [
+          {
+            expr: `(${byVantage('result!="connected"')} or 0 * ${byVantage('')}) / ${byVantage('')}`,
+            legend: '{{vantage}}: {{source_node}} → {{target_node}}',
           },
         ],
       }),
