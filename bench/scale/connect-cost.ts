@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectOnce } from '../../src/probes/tcp/prober.ts';
+import { connectOnce } from '../../src/probes/tcp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { farmAddress } from './farm.ts';
 

@@ -12,7 +12,7 @@ import type { OtlpSink } from '../exporters/otlp.ts';
 import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
 import { PrometheusSink } from '../exporters/prometheus.ts';
 import type { MetricSink } from '../metrics/catalog.ts';
-import { FanoutSink } from '../metrics/fanout.ts';
+import { FanoutSink } from '../metrics/sinks-fanout.ts';
 import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
 import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';

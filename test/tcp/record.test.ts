@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import { tcpRecorder } from '../../src/metrics/record-tcp.ts';
 import { tcpTarget } from '../../src/probes/tcp/config.ts';
-import { summarizeRun } from '../../src/probes/tcp/prober.ts';
+import { summarizeRun } from '../../src/probes/tcp/run.ts';
 import type { TcpConnectResult } from '../../src/probes/tcp/types.ts';
 
 const options = { count: 4, intervalMs: 0, timeoutMs: 1000 };

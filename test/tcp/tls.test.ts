@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import { tcpRecorder } from '../../src/metrics/record-tcp.ts';
 import { tcpOptions, tcpProbeSchema, tcpTarget } from '../../src/probes/tcp/config.ts';
-import { runTcp } from '../../src/probes/tcp/prober.ts';
+import { runTcp } from '../../src/probes/tcp/run.ts';
 import type { TcpOptions } from '../../src/probes/tcp/types.ts';
 import { tcpVerdict } from '../../src/probes/tcp/verdict.ts';
 import { systemClock } from '../../src/probes/types.ts';

@@ -1,7 +1,7 @@
 // The `tcp` entry of the probe registry: schema, targets, options, run, verdict.
 import type { ProbeKindDef } from '../registry.ts';
 import { tcpDeadlineMs, tcpOptions, tcpProbeSchema, tcpTargets, type TcpProbeConfig } from './config.ts';
-import { runTcp } from './prober.ts';
+import { runTcp } from './run.ts';
 import type { TcpOptions, TcpResult, TcpTarget } from './types.ts';
 import { tcpVerdict } from './verdict.ts';
 

@@ -5,7 +5,7 @@
 //   this pod's own Node           -> node (creation time, zone, Ready)
 // Sources keep their last value while the API is unreachable: the daemon
 // goes on probing what it knew, and errors are reported through onError.
-import { type FanoutOptions, selectPeers } from '../fanout.ts';
+import { type FanoutOptions, selectPeers } from '../peer-selection.ts';
 import { type DiscoveredDnsServer, type DiscoveredPeer, MutableSource, type NodeInfo, type TargetSource } from '../types.ts';
 import { ApiClient, type DiscoveryErrorReason } from './client.ts';
 import type { ApiConnection } from './connection.ts';

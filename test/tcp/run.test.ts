@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpTarget } from '../../src/probes/tcp/config.ts';
 import { tcpVerdict } from '../../src/probes/tcp/verdict.ts';
-import { runTcp } from '../../src/probes/tcp/prober.ts';
+import { runTcp } from '../../src/probes/tcp/run.ts';
 import type { TcpOutcome } from '../../src/probes/tcp/types.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { leftoverHandles, useLoopbackEndpoints } from './loopback.ts';
@@ -63,7 +63,7 @@ describe('runTcp on loopback', () => {
         signal: controller.signal,
         clock: systemClock,
       }),
-      'probes/tcp/prober.ts',
+      'probes/tcp/run.ts',
     );
     expect(performance.now() - t0).toBeLessThan(400);
     expect(result).toMatchObject({ aborted: true, count: 0, timeout: 0, lossRatio: 0 });
