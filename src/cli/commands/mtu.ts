@@ -4,7 +4,7 @@
 import { isIPv6 } from 'node:net';
 import { Command } from 'commander';
 import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
-import { icmpTarget } from '../../probes/icmp/target.ts';
+import { icmpTarget } from '../../probes/icmp/targets.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
 import { runIcmp } from '../../probes/icmp/run.ts';
 import type { SearchProgress } from '../../probes/icmp/search.ts';

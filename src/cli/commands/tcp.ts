@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parseHostPort } from '../../config/common.ts';
-import { tcpTarget } from '../../probes/tcp/config.ts';
+import { tcpTarget } from '../../probes/tcp/targets.ts';
 import { runTcp } from '../../probes/tcp/run.ts';
 import type { TcpConnectResult, TcpOptions, TcpResult, TcpTarget } from '../../probes/tcp/types.ts';
 import { systemClock } from '../../probes/types.ts';
