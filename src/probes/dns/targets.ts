@@ -23,8 +23,8 @@ export function serverLabel(server: DnsServer): string {
   return isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
 }
 
-export function dnsTargets(config: DnsProbeConfig, env: DnsTargetEnv = defaultEnv): DnsTarget[] {
-  const transport = dnsOptions(config, env).transport;
+/** `transport` (part of each target's id) is the options' unless given: `netprobe dns` has its own from --resolv-conf. */
+export function dnsTargets(config: DnsProbeConfig, env: DnsTargetEnv = defaultEnv, transport = dnsOptions(config, env).transport): DnsTarget[] {
   const servers: { server: DnsServer; kind: string }[] = [];
   for (const entry of config.servers) {
     if (entry === 'resolv.conf') {
