@@ -124,7 +124,8 @@ export function parseDnsArgs(
       conf ? `--resolv-conf: ${flags.resolvConf} has no usable nameserver line; give --server` : '--server: required: the IP[:PORT] of the DNS server to query',
     );
   }
-  // A flag enters the config when given, or when there is no file to take it from.
+  // A flag's value counts (and is checked) when the user gave it, or when no
+  // file could set it instead; only given flags enter the config below.
   const given = (flag: keyof DnsFlags): boolean => explicit(flag) || conf === undefined;
   // Syntax first, with the CLI's wording; bounds are the schema's.
   if (given('transport') && !(DNS_TRANSPORTS as readonly string[]).includes(flags.transport)) {
@@ -154,6 +155,7 @@ export function parseDnsArgs(
   if (explicit('attempts')) input.attempts = wholeNumberText(flags.attempts);
   const { min, max } = DNS_BOUNDS.attempts;
   const config = parseProbeConfig(dnsKind.schema, input, {
+    servers: { flag: flags.server === undefined ? '--resolv-conf' : '--server' },
     qtypes: { flag: '--qtype' },
     transport: { flag: '--transport' },
     mode: { flag: '--mode' },
