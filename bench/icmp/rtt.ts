@@ -4,7 +4,7 @@
 //
 //   npx node bench/icmp/rtt.ts [--count 200] [--interval 10ms]
 import { IcmpEngine } from '../../src/native/icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { summarize } from '../../src/util/stats.ts';

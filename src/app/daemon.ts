@@ -14,7 +14,7 @@ import { PrometheusSink } from '../exporters/prometheus.ts';
 import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/sinks-fanout.ts';
 import { interned } from '../metrics/labels.ts';
-import { RECORDERS } from '../metrics/record.ts';
+import { RECORDERS } from '../metrics/recorder.ts';
 import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';

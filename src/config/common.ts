@@ -2,13 +2,9 @@
 // Defaults live in the schema so a parsed config is complete.
 import { z } from 'zod';
 import { parseDuration } from '../util/durations.ts';
+import { DEADLINE_BOUNDS, EVERY_BOUNDS, MAX_TIMER_MS } from './bounds.ts';
 
-/**
- * Node timers overflow above 2^31 - 1 ms (~24.8 days): setTimeout then fires
- * after 1 ms, so an unbounded duration turns into a busy loop or an instant
- * timeout. Every configured duration is bounded well below it.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { DEADLINE_BOUNDS, EVERY_BOUNDS, MAX_TIMER_MS, SPACING_MAX_MS, TIMEOUT_BOUNDS } from './bounds.ts';
 
 /** A duration string ("5s", "250ms", "1m") parsed to milliseconds (unbounded but for the timer limit). */
 export const duration = durationBetween(0, MAX_TIMER_MS);
@@ -42,12 +38,6 @@ function formatBound(ms: number): string {
 
 export const positiveDuration = duration.refine((v) => v > 0, { message: 'must be greater than zero' });
 
-/** Bounds shared by the probe kinds: a run is scheduled at most every 24 h, one attempt waits at most 60 s. */
-export const EVERY_BOUNDS = { min: 1000, max: 86_400_000 } as const;
-export const TIMEOUT_BOUNDS = { min: 10, max: 60_000 } as const;
-export const DEADLINE_BOUNDS = { min: 10, max: 3_600_000 } as const;
-/** Spacing inside one run (between connects, between echo requests). */
-export const SPACING_MAX_MS = 60_000;
 
 /** host:port, [v6]:port or a bare host (port from the default). */
 export function hostPort(defaultPort: number, { allowZero = false } = {}) {

@@ -30,7 +30,8 @@ const embeddedSchema = z.strictObject({
         .prefault('5ms')
         .describe('Delay before each answer, 0s to 10s: the window in which a second query on a flow is racing.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('The embedded DNS responder on 127.0.0.1 (UDP and TCP): answers its own fixed test names, NXDOMAIN in its zones, REFUSED elsewhere.'),
 });
 
 export const configSchema = z

@@ -1,9 +1,13 @@
 // Maps a finished probe run to instrument updates: the kind-specific recorder
 // plus the series every probe has (success, runs). Recorders are the only
 // place that knows both a result type and metric names.
+import type { KindName } from '../probes/kind-names.ts';
 import type { TargetInfo } from '../probes/types.ts';
 import type { InstrumentKey, Labels, MetricSink } from './catalog.ts';
 import { fixedLabels, interned, perTarget } from './labels.ts';
+import { dnsRecorder } from './record-dns.ts';
+import { icmpRecorder } from './record-icmp.ts';
+import { tcpRecorder } from './record-tcp.ts';
 
 export interface SeriesMatch {
   key: InstrumentKey;
@@ -32,6 +36,17 @@ export interface FinishedRun {
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of recorders of different result types
 export type AnyRecorder = KindRecorder<any, any, any>;
+
+/**
+ * Probe kind -> recorder: the kind table's view for metrics. `satisfies`
+ * makes a missing or extra kind a compile error; the exported type is keyed
+ * by string because series bookkeeping keeps a kind as a plain label value.
+ */
+export const RECORDERS: Readonly<Record<string, AnyRecorder>> = {
+  dns: dnsRecorder,
+  tcp: tcpRecorder,
+  icmp: icmpRecorder,
+} satisfies Record<KindName, AnyRecorder>;
 
 // The success labels depend on the recorder too (DNS adds name_class), so one cache per recorder.
 const successLabelCaches = new WeakMap<AnyRecorder, (probe: string, target: TargetInfo) => Labels>();

@@ -1,8 +1,11 @@
-// Probe kind -> its config schema, target expansion, options and run function.
-// The daemon, the CLI and the config loader all go through this table.
+// Probe kind -> its config schema, target expansion, options, run function
+// and verdict. The daemon goes through this table; the config loader through
+// its schemas-only view (schemas.ts), the run-once commands through their
+// kind's entry (or, for `netprobe mtu`, the zod-free files it is made of).
 import type { ZodType } from 'zod';
 import { dnsKind } from './dns/kind.ts';
 import { icmpKind } from './icmp/kind.ts';
+import type { KindName } from './kind-names.ts';
 import { tcpKind } from './tcp/kind.ts';
 import type { ProbeFn, TargetInfo } from './types.ts';
 
@@ -14,8 +17,8 @@ export interface TargetEnv {
   embeddedDns?: { host: string; port: number };
 }
 
-export interface ProbeKindDef<Config, Target extends TargetInfo, Options, Result> {
-  kind: string;
+export interface ProbeKindDef<Kind extends KindName, Config extends { kind: Kind }, Target extends TargetInfo, Options, Result> {
+  kind: Kind;
   schema: ZodType<Config>;
   targets(config: Config, env: TargetEnv): Target[];
   options(config: Config, env: TargetEnv): Options;
@@ -34,10 +37,11 @@ export interface ProbeKindDef<Config, Target extends TargetInfo, Options, Result
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of kinds with different types
-export type AnyKindDef = ProbeKindDef<any, any, any, any>;
+export type AnyKindDef = ProbeKindDef<KindName, any, any, any, any>;
 
-export const KINDS: Record<string, AnyKindDef> = {
+export const KINDS: Readonly<Record<KindName, AnyKindDef>> = {
   dns: dnsKind,
   tcp: tcpKind,
   icmp: icmpKind,
-};
+  // biome-ignore lint/suspicious/noExplicitAny: each entry's kind must be its key
+} satisfies { [K in KindName]: ProbeKindDef<K, any, any, any, any> };

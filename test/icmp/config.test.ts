@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { icmpDeadlineMs, icmpOptions, icmpProbeSchema, icmpTargets } from '../../src/probes/icmp/config.ts';
+import { icmpProbeSchema } from '../../src/probes/icmp/config.ts';
+import { icmpDeadlineMs } from '../../src/probes/icmp/kind.ts';
+import { icmpOptions, icmpTargets } from '../../src/probes/icmp/targets.ts';
 
 const parse = (probe: Record<string, unknown>) => icmpProbeSchema.safeParse({ name: 'p', kind: 'icmp', ...probe });
 const messages = (probe: Record<string, unknown>) => {

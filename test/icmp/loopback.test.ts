@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcmpEngine, type EchoOutcome } from '../../src/native/icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 

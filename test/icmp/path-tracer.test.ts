@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import type { EchoOutcome, EchoSendOptions, IcmpPinger } from '../../src/native/icmp.ts';
 import { PathTracer } from '../../src/app/path-tracer.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import type { Logger } from '../../src/util/logger.ts';
 
 const HOPS = ['198.18.10.2', '198.18.11.2', '198.18.12.2'];

@@ -1,7 +1,7 @@
 // runIcmp's verdicts, on fake paths at the engine seam.
 import { describe, expect, it } from 'vitest';
 import type { EchoOutcome, IcmpPinger } from '../../src/native/icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import type { IcmpOptions } from '../../src/probes/icmp/types.ts';
 import { systemClock } from '../../src/probes/types.ts';

@@ -5,7 +5,7 @@ import { type Server, createServer } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
-import { tcpTarget } from '../../src/probes/tcp/config.ts';
+import { tcpTarget } from '../../src/probes/tcp/targets.ts';
 import { runTcp } from '../../src/probes/tcp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { attachDiscoveryMetrics } from '../../src/metrics/record-discovery.ts';

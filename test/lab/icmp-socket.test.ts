@@ -3,7 +3,7 @@
 // a test namespace opens it to gid 0 and the engine creates its socket there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcmpEngine } from '../../src/native/icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { buildRouterLab, Lab, requireLab, type RouterLab } from './harness.ts';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcmpEngine } from '../../src/native/icmp.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import type { IcmpOptions, IcmpResult } from '../../src/probes/icmp/types.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import {

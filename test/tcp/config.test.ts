@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tcpDeadlineMs, tcpOptions, tcpProbeSchema, tcpTargets } from '../../src/probes/tcp/config.ts';
+import { tcpProbeSchema } from '../../src/probes/tcp/config.ts';
+import { tcpDeadlineMs } from '../../src/probes/tcp/kind.ts';
+import { tcpOptions, tcpTargets } from '../../src/probes/tcp/targets.ts';
 
 describe('tcp probe config', () => {
   it('applies the paping defaults: count 3, interval 1s, timeout 2s, static targets', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tcpTarget } from '../../src/probes/tcp/config.ts';
+import { tcpTarget } from '../../src/probes/tcp/targets.ts';
 import { tcpVerdict } from '../../src/probes/tcp/verdict.ts';
 import { runTcp } from '../../src/probes/tcp/run.ts';
 import type { TcpOutcome } from '../../src/probes/tcp/types.ts';

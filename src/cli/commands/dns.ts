@@ -6,19 +6,21 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import { parseHostPort } from '../../config/common.ts';
-import { classify } from '../../probes/dns/config.ts';
+import { DNS_BOUNDS, DNS_DEFAULTS, DNS_QTYPES } from '../../probes/dns/defaults.ts';
+import { dnsKind } from '../../probes/dns/kind.ts';
 import { runDns } from '../../probes/dns/run.ts';
 import { parseResolvConf, type ResolvConf } from '../../probes/dns/resolvconf.ts';
-import { serverLabel } from '../../probes/dns/targets.ts';
-import { DNS_MODES, DNS_TRANSPORTS, type DnsMode, type DnsOptions, type DnsResult, type DnsTarget, type DnsTransport } from '../../probes/dns/types.ts';
+import { dnsTargets, optionsFrom, serverLabel } from '../../probes/dns/targets.ts';
+import { DNS_MODES, DNS_TRANSPORTS, type DnsOptions, type DnsResult, type DnsTarget } from '../../probes/dns/types.ts';
 import { checkName } from '../../probes/dns/wire.ts';
 import { systemClock } from '../../probes/types.ts';
 import { parseDuration } from '../../util/durations.ts';
 import { summarize } from '../../util/stats.ts';
 import { UsageError, action } from '../errors.ts';
+import { parseProbeConfig, wholeNumberText } from '../probe-config.ts';
 
+/** Lookups of one `netprobe dns` run (a CLI-only flag: the daemon makes one per run). */
 const MAX_COUNT = 10_000;
-const QTYPES = ['A', 'AAAA', 'SRV', 'TXT', 'MX', 'NS', 'SOA', 'CNAME', 'PTR'];
 
 interface DnsFlags {
   server?: string;
@@ -44,13 +46,13 @@ export function dnsCommand(): Command {
     .description('resolve NAME against one DNS server as a pod resolver would (modes, timeout, attempts), COUNT times; exit 0 only if every lookup succeeded')
     .argument('<name>', 'name to look up, e.g. kubernetes.default.svc.cluster.local')
     .option('-s, --server <ip[:port]>', 'DNS server to query (required: the machine resolver is never used by default)')
-    .addOption(new Option('--transport <transport>', `${DNS_TRANSPORTS.join(' | ')}`).default('udp'))
-    .addOption(new Option('--mode <mode>', `${DNS_MODES.join(' | ')} (what goes on the wire, see docs)`).default('parallel'))
-    .option('--qtype <types>', `comma-separated query types (${QTYPES.join(',')})`, 'A,AAAA')
+    .addOption(new Option('--transport <transport>', `${DNS_TRANSPORTS.join(' | ')}`).default(DNS_DEFAULTS.transport))
+    .addOption(new Option('--mode <mode>', `${DNS_MODES.join(' | ')} (what goes on the wire, see docs)`).default(DNS_DEFAULTS.mode))
+    .option('--qtype <types>', `comma-separated query types (${DNS_QTYPES.join(',')})`, DNS_DEFAULTS.qtypes.join(','))
     .option('-c, --count <n>', `lookups to make (1-${MAX_COUNT})`, '1')
     .option('--interval <duration>', 'time between lookup starts (lookups never overlap)', '1s')
-    .option('--timeout <duration>', 'per-attempt timeout (resolv.conf options timeout:)', '5s')
-    .option('--attempts <n>', 'attempts per query (resolv.conf options attempts:), 1-10', '2')
+    .option('--timeout <duration>', 'per-attempt timeout (resolv.conf options timeout:)', `${DNS_DEFAULTS.timeoutMs / 1000}s`)
+    .option('--attempts <n>', `attempts per query (resolv.conf options attempts:), ${DNS_BOUNDS.attempts.min}-${DNS_BOUNDS.attempts.max}`, String(DNS_DEFAULTS.attempts))
     .option('--no-tcp-fallback', 'take a truncated UDP answer as it is instead of retrying over TCP')
     .option('--search <domains>', 'comma-separated search list, tried as glibc does (ndots rule); overrides --resolv-conf')
     .option('--ndots <n>', 'dots a name needs to be tried as given first (resolv.conf options ndots:), 0-15; default 1')
@@ -81,7 +83,7 @@ export function dnsCommand(): Command {
         }
         const summary = tally.summary(target, options);
         await write(flags.json ? `${JSON.stringify({ type: 'summary', ...summary })}\n` : formatSummary(target, summary, controller.signal.aborted));
-        return summary.count > 0 && summary.succeeded === summary.count ? 0 : 1;
+        return tally.exitCode();
       }),
     );
 }
@@ -92,7 +94,14 @@ function write(text: string): Promise<void> {
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
-/** Validates the argument and flags; every problem names the flag and the value given. */
+/**
+ * Validates the argument and flags, then builds the probe as the daemon does:
+ * a `kind: dns` config through the kind's schema, its target and options
+ * (config over resolv.conf over the defaults, as optionsFrom does for the
+ * daemon). Only flags the user gave enter the config; --resolv-conf's options
+ * apply to the --server too, and --search/--ndots, --count and --interval are
+ * the CLI's own. Every problem names the flag and the value given.
+ */
 export function parseDnsArgs(
   name: string,
   flags: DnsFlags,
@@ -115,32 +124,50 @@ export function parseDnsArgs(
       conf ? `--resolv-conf: ${flags.resolvConf} has no usable nameserver line; give --server` : '--server: required: the IP[:PORT] of the DNS server to query',
     );
   }
-  // Explicit flags win over the file, the file over the defaults.
-  const transportText = conf?.transport !== undefined && !explicit('transport') ? conf.transport : flags.transport;
-  if (!(DNS_TRANSPORTS as readonly string[]).includes(transportText)) {
+  // A flag's value counts (and is checked) when the user gave it, or when no
+  // file could set it instead; only given flags enter the config below.
+  const given = (flag: keyof DnsFlags): boolean => explicit(flag) || conf === undefined;
+  // Syntax first, with the CLI's wording; bounds are the schema's.
+  if (given('transport') && !(DNS_TRANSPORTS as readonly string[]).includes(flags.transport)) {
     throw new UsageError(`--transport: expected one of ${DNS_TRANSPORTS.join(', ')}, got "${flags.transport}"`);
   }
-  const modeText = conf?.mode !== undefined && !explicit('mode') ? conf.mode : flags.mode;
-  if (!(DNS_MODES as readonly string[]).includes(modeText)) throw new UsageError(`--mode: expected one of ${DNS_MODES.join(', ')}, got "${flags.mode}"`);
+  if (given('mode') && !(DNS_MODES as readonly string[]).includes(flags.mode)) throw new UsageError(`--mode: expected one of ${DNS_MODES.join(', ')}, got "${flags.mode}"`);
   const qtypes = flags.qtype.split(',').map((q) => q.trim().toUpperCase());
-  if (qtypes.some((q) => !QTYPES.includes(q))) throw new UsageError(`--qtype: expected a comma-separated list of ${QTYPES.join(', ')}, got "${flags.qtype}"`);
+  if (qtypes.some((q) => !(DNS_QTYPES as readonly string[]).includes(q))) {
+    throw new UsageError(`--qtype: expected a comma-separated list of ${DNS_QTYPES.join(', ')}, got "${flags.qtype}"`);
+  }
   const count = wholeNumber('--count', flags.count, 1, MAX_COUNT);
-  const attempts = conf && !explicit('attempts') ? conf.attempts : wholeNumber('--attempts', flags.attempts, 1, 10);
   const intervalMs = parseDuration(flags.interval);
   if (intervalMs === undefined) throw new UsageError(`--interval: expected a duration such as "1s" or "200ms", got "${flags.interval}"`);
-  let timeoutMs = conf && !explicit('timeout') ? conf.timeoutMs : parseDuration(flags.timeout);
-  if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout: expected a duration such as "5s", got "${flags.timeout}"`);
-  timeoutMs = Math.round(timeoutMs);
-  const search = flags.search !== undefined ? parseSearch(flags.search) : (conf?.search ?? []);
-  const ndots = flags.ndots !== undefined ? wholeNumber('--ndots', flags.ndots, 0, 15) : (conf?.ndots ?? 1);
-  const label = serverLabel(server);
-  const transport = transportText as DnsTransport;
-  return {
-    target: { id: `${transport}://${label}/${name}`, label, kind: 'cli', node: '', server, name, nameClass: classify(name) },
-    options: { transport, mode: modeText as DnsMode, qtypes, timeoutMs, attempts, tcpFallback: flags.tcpFallback, search, ndots },
-    count,
-    intervalMs,
-  };
+  if (given('timeout')) {
+    const timeoutMs = parseDuration(flags.timeout);
+    if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout: expected a duration such as "5s", got "${flags.timeout}"`);
+  }
+  const search = flags.search !== undefined ? parseSearch(flags.search) : undefined;
+  const ndots = flags.ndots !== undefined ? wholeNumber('--ndots', flags.ndots, 0, 15) : undefined;
+
+  const input: Record<string, unknown> = { name: 'cli', kind: 'dns', servers: [serverLabel(server)], names: [name], targetKind: 'cli', search: conf !== undefined };
+  if (explicit('qtype')) input.qtypes = qtypes;
+  if (explicit('tcpFallback')) input.tcpFallback = flags.tcpFallback;
+  if (explicit('transport')) input.transport = flags.transport;
+  if (explicit('mode')) input.mode = flags.mode;
+  if (explicit('timeout')) input.timeout = flags.timeout;
+  if (explicit('attempts')) input.attempts = wholeNumberText(flags.attempts);
+  const { min, max } = DNS_BOUNDS.attempts;
+  const config = parseProbeConfig(dnsKind.schema, input, {
+    servers: { flag: flags.server === undefined ? '--resolv-conf' : '--server' },
+    qtypes: { flag: '--qtype' },
+    transport: { flag: '--transport' },
+    mode: { flag: '--mode' },
+    timeout: { flag: '--timeout' },
+    attempts: { flag: '--attempts', expected: `a whole number from ${min} to ${max}`, text: flags.attempts },
+  });
+  const options = optionsFrom(config, conf, conf !== undefined);
+  options.timeoutMs = Math.round(options.timeoutMs);
+  if (search !== undefined) options.search = search;
+  if (ndots !== undefined) options.ndots = ndots;
+  const [target] = dnsTargets(config, { readFile: (file) => readFileSync(file, 'utf8') }, options.transport);
+  return { target: target!, options, count, intervalMs };
 }
 
 function readResolvConf(file: string): ResolvConf {
@@ -211,19 +238,22 @@ export function formatLookup(seq: number, r: DnsResult, showTries = false): stri
 }
 
 /** Running totals over the lookups of one run; keeps only one number per lookup (its latency). */
-class Tally {
+export class Tally {
   readonly outcomes: Record<string, number> = {};
   readonly mismatched: Record<string, number> = {};
   attemptTimeouts = 0;
   tcpFallbacks = 0;
   stalled = 0;
   count = 0;
+  /** Lookups the kind's verdict calls a success (as the daemon's netprobe_probe_success). */
+  succeeded = 0;
   queries = 0;
   sender = '';
   readonly #latencies: number[] = [];
 
   add(r: DnsResult): void {
     this.count++;
+    if (dnsKind.verdict(r).success) this.succeeded++;
     this.outcomes[r.outcome] = (this.outcomes[r.outcome] ?? 0) + 1;
     this.attemptTimeouts += r.attemptTimeouts;
     this.tcpFallbacks += r.tcpFallbacks;
@@ -235,9 +265,14 @@ class Tally {
     if (r.outcome !== 'timeout' && r.outcome !== 'network_error' && r.outcome !== 'port_unreachable') this.#latencies.push(r.durationSeconds);
   }
 
+  /** 0 only when there were lookups and the kind's verdict called every one a success. */
+  exitCode(): number {
+    return this.count > 0 && this.succeeded === this.count ? 0 : 1;
+  }
+
   summary(target: DnsTarget, o: DnsOptions) {
     const latency = summarize(this.#latencies);
-    const succeeded = this.outcomes.success ?? 0;
+    const succeeded = this.succeeded;
     return {
       name: target.name,
       server: target.label,

@@ -1,14 +1,25 @@
 // `netprobe mtu HOST`: the run-once path of the icmp probe's MTU search (or
 // its size walk with --sizes), with progress lines while it narrows and a
 // summary: ceiling, who sent "fragmentation needed" with which MTU, black hole.
+//
+// It builds its probe as the daemon does (a `kind: icmp` config -> the kind's
+// targets and options; the kind's verdict for the exit code) with the kind's
+// defaults and bounds, but checks the flags itself rather than through the zod
+// schema: zod is a third of this command's start-up (bench/footprint), and
+// `netprobe mtu` is what an operator runs by hand on a broken node.
+// test/cli/run-once.test.ts checks that the schema accepts what it builds as is.
 import { isIPv6 } from 'node:net';
 import { Command } from 'commander';
+import { TIMEOUT_BOUNDS } from '../../config/bounds.ts';
 import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
-import { icmpTarget } from '../../probes/icmp/target.ts';
+import type { IcmpProbeConfig } from '../../probes/icmp/config.ts';
+import { ICMP_BOUNDS, ICMP_DEFAULTS, ICMP_SOCKETS } from '../../probes/icmp/defaults.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
 import { runIcmp } from '../../probes/icmp/run.ts';
 import type { SearchProgress } from '../../probes/icmp/search.ts';
+import { icmpOptions, icmpTargets } from '../../probes/icmp/targets.ts';
 import type { IcmpOptions, IcmpResult, IcmpTarget } from '../../probes/icmp/types.ts';
+import { icmpVerdict } from '../../probes/icmp/verdict.ts';
 import { systemClock } from '../../probes/types.ts';
 import { formatDuration, parseDuration } from '../../util/durations.ts';
 import { summarize } from '../../util/stats.ts';
@@ -27,21 +38,33 @@ export interface MtuFlags {
   json?: boolean;
 }
 
+/**
+ * Where a hand run differs from the daemon's defaults, on purpose: the search
+ * goes up to jumbo frames (a daemon probe checks the common 1500 path every
+ * interval), and a size walk sends 2 requests back to back (a daemon probe 3,
+ * 200ms apart) so that it ends in about one timeout.
+ */
+export const MTU_CLI_DEFAULTS = { max: 9000, count: 2, intervalMs: 0 } as const;
+
 export function mtuCommand(): Command {
   return new Command('mtu')
     .description(
       'find the largest IP packet that reaches HOST with Don\'t Fragment set (path MTU ceiling): binary search between --min and --max, or walk --sizes',
     )
     .argument('<host>', 'IPv4 or IPv6 address, or a name (resolved to IPv4)')
-    .option('--min <bytes>', 'smallest IP packet size to search (headers included)', '68')
-    .option('--max <bytes>', 'largest IP packet size to search', '9000')
+    .option('--min <bytes>', 'smallest IP packet size to search (headers included)', String(ICMP_DEFAULTS.search.min))
+    .option('--max <bytes>', 'largest IP packet size to search', String(MTU_CLI_DEFAULTS.max))
     .option('--sizes <list>', 'walk these sizes instead of searching, e.g. 1400,1450,1500')
-    .option('-c, --count <n>', 'requests per size with --sizes (1-100)', '2')
-    .option('--timeout <duration>', 'per-request timeout; silence past it counts as lost', '1s')
+    .option('-c, --count <n>', `requests per size with --sizes (${ICMP_BOUNDS.count.min}-${ICMP_BOUNDS.count.max})`, String(MTU_CLI_DEFAULTS.count))
+    .option('--timeout <duration>', 'per-request timeout; silence past it counts as lost', `${ICMP_DEFAULTS.timeoutMs / 1000}s`)
     .option('--expected <bytes>', 'the MTU this path should carry (exit 1 when the ceiling is below it)')
-    .option('--attempts <n>', 'requests per candidate size in the search, sent together (1-5)', '2')
-    .option('--parallel <n>', 'candidate sizes in flight at once (1-64)', '8')
-    .option('--socket <mode>', 'auto (datagram socket if ping_group_range allows, else raw), raw or dgram', 'auto')
+    .option(
+      '--attempts <n>',
+      `requests per candidate size in the search, sent together (${ICMP_BOUNDS.attempts.min}-${ICMP_BOUNDS.attempts.max})`,
+      String(ICMP_DEFAULTS.search.attempts),
+    )
+    .option('--parallel <n>', `candidate sizes in flight at once (${ICMP_BOUNDS.parallel.min}-${ICMP_BOUNDS.parallel.max})`, String(ICMP_DEFAULTS.search.parallel))
+    .option('--socket <mode>', 'auto (datagram socket if ping_group_range allows, else raw), raw or dgram', ICMP_DEFAULTS.socket)
     .option('--json', 'print one JSON object (progress goes to stderr)')
     .action(
       action('mtu', async (host: string, flags: MtuFlags) => {
@@ -63,7 +86,7 @@ export function mtuCommand(): Command {
             onProgress: (p) => progressOut.write(`${formatProgress(p)}\n`),
           });
           process.stdout.write(flags.json ? `${JSON.stringify(mtuJson(target, result), null, 2)}\n` : formatMtuSummary(result));
-          return result.reason === 'ok' ? 0 : 1;
+          return mtuExitCode(result);
         } finally {
           process.removeListener('SIGINT', onSigint);
           closeSharedIcmpEngines();
@@ -86,8 +109,13 @@ function wholeNumber(flag: string, text: string, lo: number, hi: number): number
   return n;
 }
 
-/** Validates the argument and flags; every problem names the flag and the value given. */
-export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarget; options: IcmpOptions } {
+/**
+ * Validates the argument and flags against the icmp kind's bounds, then builds
+ * the probe config the daemon would parse from the same values, and its target
+ * and options through the kind's own functions. Every problem names the flag
+ * and the value given.
+ */
+export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarget; options: IcmpOptions; config: IcmpProbeConfig } {
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host.trim()) && !isIPv6(host.trim())) throw new UsageError(`HOST: expected an IPv4 or IPv6 address or a host name, got "${host}"`);
   const min = packetSize('--min', flags.min);
   const max = packetSize('--max', flags.max);
@@ -95,11 +123,14 @@ export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarge
   if (isIPv6(host.trim()) && min < MIN_PACKET6) throw new UsageError(`--min: IPv6 packets are at least ${MIN_PACKET6} bytes (IPv6 + ICMPv6 headers), got ${min}`);
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError(`--timeout: expected a duration greater than zero such as "1s" or "300ms", got "${flags.timeout}"`);
-  const count = wholeNumber('--count', flags.count, 1, 100);
-  const attempts = wholeNumber('--attempts', flags.attempts, 1, 5);
-  const parallel = wholeNumber('--parallel', flags.parallel, 1, 64);
-  if (!['auto', 'raw', 'dgram'].includes(flags.socket)) throw new UsageError(`--socket: expected auto, raw or dgram, got "${flags.socket}"`);
-  const expectedMtu = flags.expected === undefined ? null : packetSize('--expected', flags.expected);
+  if (timeoutMs < TIMEOUT_BOUNDS.min || timeoutMs > TIMEOUT_BOUNDS.max) {
+    throw new UsageError(`--timeout: expected a duration from ${TIMEOUT_BOUNDS.min}ms to ${TIMEOUT_BOUNDS.max / 1000}s, got "${flags.timeout}"`);
+  }
+  const count = wholeNumber('--count', flags.count, ICMP_BOUNDS.count.min, ICMP_BOUNDS.count.max);
+  const attempts = wholeNumber('--attempts', flags.attempts, ICMP_BOUNDS.attempts.min, ICMP_BOUNDS.attempts.max);
+  const parallel = wholeNumber('--parallel', flags.parallel, ICMP_BOUNDS.parallel.min, ICMP_BOUNDS.parallel.max);
+  if (!(ICMP_SOCKETS as readonly string[]).includes(flags.socket)) throw new UsageError(`--socket: expected auto, raw or dgram, got "${flags.socket}"`);
+  const expectedMtu = flags.expected === undefined ? undefined : packetSize('--expected', flags.expected);
   let sizes: number[] = [];
   if (flags.sizes !== undefined) {
     const parts = flags.sizes.split(',').map((s) => s.trim());
@@ -107,16 +138,26 @@ export function parseMtuArgs(host: string, flags: MtuFlags): { target: IcmpTarge
     sizes = [...new Set(parts.map((s) => packetSize('--sizes', s)))].sort((a, b) => a - b);
     if (isIPv6(host.trim()) && sizes[0]! < MIN_PACKET6) throw new UsageError(`--sizes: IPv6 packets are at least ${MIN_PACKET6} bytes, got ${sizes[0]}`);
   }
-  const options: IcmpOptions = {
+  const config: IcmpProbeConfig = {
+    name: 'cli',
+    kind: 'icmp',
+    spread: true,
+    targets: [{ host: host.trim(), node: '' }],
     sizes,
+    ...(sizes.length > 0 ? {} : { search: { min, max, parallel, attempts } }),
+    ...(expectedMtu === undefined ? {} : { expectedMtu }),
     count: sizes.length > 0 ? count : 1,
-    intervalMs: 0,
-    timeoutMs,
-    search: sizes.length > 0 ? null : { min, max, parallel, attempts },
-    expectedMtu,
-    socket: flags.socket as IcmpOptions['socket'],
+    interval: MTU_CLI_DEFAULTS.intervalMs,
+    timeout: timeoutMs,
+    socket: flags.socket as IcmpProbeConfig['socket'],
+    targetKind: 'cli',
   };
-  return { target: icmpTarget(host.trim(), 'cli'), options };
+  return { target: icmpTargets(config)[0]!, options: icmpOptions(config), config };
+}
+
+/** Exit status of a run: the kind's verdict, as the daemon's netprobe_probe_success. */
+export function mtuExitCode(result: IcmpResult): number {
+  return icmpVerdict(result).success ? 0 : 1;
 }
 
 const VERDICT: Record<SearchProgress['verdict'], string> = {

@@ -2,16 +2,15 @@
 // paping (one line per connect, then statistics) or one JSON object.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { parseHostPort } from '../../config/common.ts';
-import { tcpTarget } from '../../probes/tcp/config.ts';
+import { TCP_BOUNDS, TCP_DEFAULTS } from '../../probes/tcp/defaults.ts';
+import { tcpKind } from '../../probes/tcp/kind.ts';
 import { runTcp } from '../../probes/tcp/run.ts';
 import type { TcpConnectResult, TcpOptions, TcpResult, TcpTarget } from '../../probes/tcp/types.ts';
 import { systemClock } from '../../probes/types.ts';
 import { parseDuration } from '../../util/durations.ts';
 import { summarize } from '../../util/stats.ts';
 import { UsageError, action } from '../errors.ts';
-
-const MAX_COUNT = 1000;
+import { type FlagFor, parseProbeConfig, wholeNumberText } from '../probe-config.ts';
 
 interface TcpFlags {
   count: string;
@@ -26,15 +25,15 @@ export function tcpCommand(): Command {
   return new Command('tcp')
     .description('paping-style TCP connect checks: COUNT connects to HOST:PORT, each timed to established and closed')
     .argument('<target>', 'HOST:PORT, or [IPv6]:PORT')
-    .option('-c, --count <n>', `connects to make (1-${MAX_COUNT})`, '3')
-    .option('--interval <duration>', 'time between connect starts, e.g. 1s, 200ms, 0s', '1s')
-    .option('--timeout <duration>', 'give up on one connect after this long', '2s')
+    .option('-c, --count <n>', `connects to make (${TCP_BOUNDS.count.min}-${TCP_BOUNDS.count.max})`, String(TCP_DEFAULTS.count))
+    .option('--interval <duration>', 'time between connect starts, e.g. 1s, 200ms, 0s', TCP_DEFAULTS.interval)
+    .option('--timeout <duration>', 'give up on one connect after this long', TCP_DEFAULTS.timeout)
     .option('--tls-ca <file>', 'after each connect, a TLS handshake verified against this CA bundle (PEM)')
     .option('--tls-name <name>', 'name the certificate must be valid for (default: HOST, as an IP SAN or DNS name)')
     .option('--json', 'print one JSON object instead of paping-style lines')
     .action(
-      action('tcp', async (text: string, flags: TcpFlags) => {
-        const { target, options } = parseTcpArgs(text, flags);
+      action('tcp', async (text: string, flags: TcpFlags, command: Command) => {
+        const { target, options } = parseTcpArgs(text, flags, (flag) => command.getOptionValueSource(flag) === 'cli');
         const controller = new AbortController();
         // Ctrl-C ends the run early and still prints the statistics so far.
         const onSigint = (): void => controller.abort();
@@ -47,7 +46,7 @@ export function tcpCommand(): Command {
             onConnect: flags.json ? undefined : (c) => process.stdout.write(`${formatConnect(target, c)}\n`),
           });
           process.stdout.write(flags.json ? `${JSON.stringify(tcpJson(target, result), null, 2)}\n` : formatSummary(result));
-          return result.count > 0 && result.connected === result.count ? 0 : 1;
+          return tcpExitCode(result);
         } finally {
           process.removeListener('SIGINT', onSigint);
         }
@@ -55,33 +54,53 @@ export function tcpCommand(): Command {
     );
 }
 
-/** Validates the argument and flags; every problem names the flag and the value given. */
-export function parseTcpArgs(text: string, flags: TcpFlags): { target: TcpTarget; options: TcpOptions } {
-  const address = parseHostPort(text.trim(), 0);
-  if (!address) throw new UsageError(`HOST:PORT: expected HOST:PORT with a port from 1 to 65535, got "${text}"`);
-  const count = Number(flags.count);
-  if (!/^\d+$/.test(flags.count.trim()) || count < 1 || count > MAX_COUNT) {
-    throw new UsageError(`--count: expected a whole number from 1 to ${MAX_COUNT}, got "${flags.count}"`);
-  }
-  const intervalMs = parseDuration(flags.interval);
-  if (intervalMs === undefined) throw new UsageError(`--interval: expected a duration such as "1s" or "200ms", got "${flags.interval}"`);
+/** The flags that set config keys, for messages naming the flag. */
+function flagsFor(flags: TcpFlags): Record<string, FlagFor> {
+  const { min, max } = TCP_BOUNDS.count;
+  return {
+    targets: { flag: 'HOST:PORT' },
+    count: { flag: '--count', expected: `a whole number from ${min} to ${max}`, text: flags.count },
+    interval: { flag: '--interval' },
+    timeout: { flag: '--timeout' },
+    'tls.ca': { flag: '--tls-ca' },
+    'tls.serverName': { flag: '--tls-name' },
+  };
+}
+
+/**
+ * Validates the argument and flags, then builds the probe as the daemon does
+ * (a `kind: tcp` config through the kind's schema, targets and options); every
+ * problem names the flag and the value given. `explicit` says which flags the
+ * user gave: only those enter the config, the rest are the schema's defaults.
+ */
+export function parseTcpArgs(text: string, flags: TcpFlags, explicit: (flag: keyof TcpFlags) => boolean = () => true): { target: TcpTarget; options: TcpOptions } {
+  // Syntax first, with the CLI's wording; bounds are the schema's.
+  if (parseDuration(flags.interval) === undefined) throw new UsageError(`--interval: expected a duration such as "1s" or "200ms", got "${flags.interval}"`);
   const timeoutMs = parseDuration(flags.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     throw new UsageError(`--timeout: expected a duration greater than zero such as "2s" or "500ms", got "${flags.timeout}"`);
   }
-  const options: TcpOptions = { count, intervalMs, timeoutMs };
   if (flags.tlsName !== undefined && flags.tlsCa === undefined) throw new UsageError('--tls-name: needs --tls-ca');
-  if (flags.tlsCa !== undefined) {
-    let ca: string;
-    try {
-      ca = readFileSync(flags.tlsCa, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--tls-ca: cannot read "${flags.tlsCa}": ${(error as Error).message}`);
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca: "${flags.tlsCa}" holds no PEM certificate`);
-    options.tls = { caFile: flags.tlsCa, ca, serverName: flags.tlsName ?? null };
+  const input: Record<string, unknown> = { name: 'cli', kind: 'tcp', targets: [text], targetKind: 'cli' };
+  if (explicit('count')) input.count = wholeNumberText(flags.count);
+  if (explicit('interval')) input.interval = flags.interval;
+  if (explicit('timeout')) input.timeout = flags.timeout;
+  if (flags.tlsCa !== undefined) input.tls = { ca: flags.tlsCa, ...(flags.tlsName === undefined ? {} : { serverName: flags.tlsName }) };
+  const config = parseProbeConfig(tcpKind.schema, input, flagsFor(flags));
+  const env = { readFile: (path: string) => readFileSync(path, 'utf8') };
+  let options: TcpOptions;
+  try {
+    options = tcpKind.options(config, env);
+  } catch (error) {
+    // The daemon's setup error ("probe "cli": tls.ca: cannot read ..."), said of the flag.
+    throw new UsageError((error as Error).message.replace(/^probe "cli": tls\.ca: /, '--tls-ca: '));
   }
-  return { target: tcpTarget(address.host, address.port, 'cli'), options };
+  return { target: tcpKind.targets(config, env)[0]!, options };
+}
+
+/** Exit status of a run: the kind's verdict, as the daemon's netprobe_probe_success. */
+export function tcpExitCode(result: TcpResult): number {
+  return tcpKind.verdict(result).success ? 0 : 1;
 }
 
 const VERB: Record<TcpConnectResult['outcome'], string> = {

@@ -5,6 +5,7 @@ import { runDns } from './run.ts';
 import { dnsSender } from './socket.ts';
 import { dnsOptions, dnsTargets } from './targets.ts';
 import type { DnsOptions, DnsResult, DnsTarget } from './types.ts';
+import { dnsVerdict } from './verdict.ts';
 
 /**
  * Worst case of one lookup: every query type one after the other, every
@@ -16,14 +17,14 @@ export function dnsDeadlineMs(o: DnsOptions): number {
   return perName * (o.search.length + 1) + 1000;
 }
 
-export const dnsKind: ProbeKindDef<DnsProbeConfig, DnsTarget, DnsOptions, DnsResult> = {
+export const dnsKind: ProbeKindDef<'dns', DnsProbeConfig, DnsTarget, DnsOptions, DnsResult> = {
   kind: 'dns',
   schema: dnsProbeSchema,
   targets: (config, env) => dnsTargets(config, env),
   options: (config, env) => dnsOptions(config, env),
   run: runDns,
   deadlineMs: dnsDeadlineMs,
-  verdict: (r) => ({ success: r.outcome === 'success', reason: r.outcome }),
+  verdict: dnsVerdict,
   // Says at start-up which UDP sender runs: the addon's sendmmsg (glibc's
   // syscall pattern) or the dgram fallback, and why.
   prepare: () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseHostPort } from '../../config/common.ts';
 import type { DnsProbeConfig } from './config.ts';
+import { DNS_DEFAULTS } from './defaults.ts';
 import { parseResolvConf, type ResolvConf } from './resolvconf.ts';
 import type { DnsOptions, DnsServer, DnsTarget } from './types.ts';
 import { checkName } from './wire.ts';
@@ -22,8 +23,8 @@ export function serverLabel(server: DnsServer): string {
   return isIP(server.host) === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
 }
 
-export function dnsTargets(config: DnsProbeConfig, env: DnsTargetEnv = defaultEnv): DnsTarget[] {
-  const transport = dnsOptions(config, env).transport;
+/** `transport` (part of each target's id) is the options' unless given: `netprobe dns` has its own from --resolv-conf. */
+export function dnsTargets(config: DnsProbeConfig, env: DnsTargetEnv = defaultEnv, transport = dnsOptions(config, env).transport): DnsTarget[] {
   const servers: { server: DnsServer; kind: string }[] = [];
   for (const entry of config.servers) {
     if (entry === 'resolv.conf') {
@@ -66,18 +67,23 @@ export function dnsOptions(config: DnsProbeConfig, env: DnsTargetEnv = defaultEn
   return optionsFrom(config, wantsResolv ? readResolvConf(config, env) : undefined);
 }
 
-/** Pure core of dnsOptions: config overrides resolv.conf, which overrides the defaults. */
-export function optionsFrom(config: DnsProbeConfig, resolv?: ResolvConf): DnsOptions {
-  const fromResolv = config.servers.includes('resolv.conf') ? resolv : undefined;
+/**
+ * Pure core of dnsOptions: config overrides resolv.conf, which overrides the
+ * defaults. resolv.conf's `options` apply when `resolvOptions` (the daemon:
+ * when the probe lists the "resolv.conf" server; `netprobe dns`: whenever
+ * --resolv-conf is given).
+ */
+export function optionsFrom(config: DnsProbeConfig, resolv?: ResolvConf, resolvOptions = config.servers.includes('resolv.conf')): DnsOptions {
+  const fromResolv = resolvOptions ? resolv : undefined;
   return {
-    transport: config.transport ?? fromResolv?.transport ?? 'udp',
-    mode: config.mode ?? fromResolv?.mode ?? 'parallel',
+    transport: config.transport ?? fromResolv?.transport ?? DNS_DEFAULTS.transport,
+    mode: config.mode ?? fromResolv?.mode ?? DNS_DEFAULTS.mode,
     qtypes: [...config.qtypes],
-    timeoutMs: config.timeout ?? fromResolv?.timeoutMs ?? 5000,
-    attempts: config.attempts ?? fromResolv?.attempts ?? 2,
+    timeoutMs: config.timeout ?? fromResolv?.timeoutMs ?? DNS_DEFAULTS.timeoutMs,
+    attempts: config.attempts ?? fromResolv?.attempts ?? DNS_DEFAULTS.attempts,
     tcpFallback: config.tcpFallback,
     search: config.search && resolv ? [...resolv.search] : [],
-    ndots: config.search && resolv ? resolv.ndots : 1,
+    ndots: config.search && resolv ? resolv.ndots : DNS_DEFAULTS.ndots,
   };
 }
 

@@ -1,11 +1,11 @@
 // Config schema of `kind: icmp` probes (echo at sizes and/or the path-MTU
-// search) and its expansion into targets and options. Defaults live here.
+// search), and nothing else; targets.ts expands a parsed config. The default
+// values come from defaults.ts, which `netprobe mtu` reads without zod.
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { baseProbeShape, durationBetween, SPACING_MAX_MS, TIMEOUT_BOUNDS } from '../../config/common.ts';
 import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
-import { icmpTarget } from './target.ts';
-import type { IcmpOptions, IcmpTarget } from './types.ts';
+import { ICMP_BOUNDS, ICMP_DEFAULTS, ICMP_SOCKETS } from './defaults.ts';
 
 const NODE_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
@@ -18,7 +18,10 @@ const packetSize = z
   .max(MAX_PACKET, `must be at most ${MAX_PACKET}`);
 
 const targetEntry = z
-  .union([z.string(), z.strictObject({ host: z.string(), node: z.string().optional() })])
+  .union([z.string(), z.strictObject({
+      host: z.string().describe('IPv4 or IPv6 address, or a name (resolved to IPv4 at each run).'),
+      node: z.string().optional().describe('Kubernetes node the target lives on (`target_node` label); default "".'),
+    })])
   .transform((entry, ctx) => {
     const { host, node } = typeof entry === 'string' ? { host: entry.trim(), node: undefined } : { host: entry.host.trim(), node: entry.node };
     if (!HOST_RE.test(host) && !isIPv6(host)) {
@@ -32,36 +35,65 @@ const targetEntry = z
     return { host, node: node ?? '' };
   });
 
-const searchSchema = z.strictObject({
-  min: packetSize.default(68),
-  max: packetSize.default(1500),
-  /** Candidate sizes in flight at once. */
-  parallel: z.number().int().min(1).max(64).default(8),
-  /** Requests per candidate size, sent together (a size passes if any is answered). */
-  attempts: z.number().int().min(1).max(5).default(2),
-});
+const searchSchema = z
+  .strictObject({
+    min: packetSize.default(ICMP_DEFAULTS.search.min).describe(`Smallest IP packet size the search considers, bytes (headers included), ${MIN_PACKET} to ${MAX_PACKET} (IPv6 targets: from ${MIN_PACKET6}).`),
+    max: packetSize.default(ICMP_DEFAULTS.search.max).describe(`Largest IP packet size the search considers, bytes, up to ${MAX_PACKET}; the ceiling reported is at most this.`),
+    parallel: z
+      .number()
+      .int()
+      .min(ICMP_BOUNDS.parallel.min)
+      .max(ICMP_BOUNDS.parallel.max)
+      .default(ICMP_DEFAULTS.search.parallel)
+      .describe(`Candidate sizes in flight at once while the search narrows, ${ICMP_BOUNDS.parallel.min} to ${ICMP_BOUNDS.parallel.max}.`),
+    attempts: z
+      .number()
+      .int()
+      .min(ICMP_BOUNDS.attempts.min)
+      .max(ICMP_BOUNDS.attempts.max)
+      .default(ICMP_DEFAULTS.search.attempts)
+      .describe(`Requests per candidate size, sent together, ${ICMP_BOUNDS.attempts.min} to ${ICMP_BOUNDS.attempts.max}; a size passes when any is answered (tolerates loss).`),
+  })
+  .describe('Binary-search the exact path-MTU ceiling between `min` and `max` (`search: {}` for the defaults); gauges netprobe_path_mtu_*.');
 
 export const icmpProbeSchema = z
   .strictObject({
     ...baseProbeShape,
-    kind: z.literal('icmp'),
-    /** IPv4 or IPv6 addresses or names (resolved to IPv4), or { host, node } objects. */
-    targets: z.array(targetEntry).min(1, 'at least one target is required'),
-    /** IP packet sizes echoed `count` times each with DF set; [] for the search alone. */
-    sizes: z.array(packetSize).default([84]),
-    /** Search the exact ceiling between min and max (default 68..1500). */
+    kind: z.literal('icmp').describe('ICMP echo with Don\'t Fragment set: RTT and loss per size, and/or the path-MTU search.'),
+    targets: z
+      .array(targetEntry)
+      .min(1, 'at least one target is required')
+      .describe('IPv4 or IPv6 addresses or names (resolved to IPv4 at each run), or { host, node } objects; `node` fills the target_node label.'),
+    sizes: z
+      .array(packetSize)
+      .default([...ICMP_DEFAULTS.sizes])
+      .describe(`IP packet sizes (bytes, headers included, ${MIN_PACKET} to ${MAX_PACKET}) echoed \`count\` times each with DF set; [] for the search alone.`),
     search: searchSchema.optional(),
-    /** The path MTU this path should carry (gauge netprobe_path_mtu_expected_bytes). */
-    expectedMtu: packetSize.optional(),
-    count: z.number().int().min(1).max(100).default(3),
-    /** Time between the requests of one size, 0s to 60s. */
-    interval: durationBetween(0, SPACING_MAX_MS).default(200),
-    /** Per-request timeout, 10ms to 60s; silence past it is loss, or a black hole above the ceiling. */
-    timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max).default(1000),
-    /** auto: ICMP datagram socket when net.ipv4.ping_group_range allows, else raw (CAP_NET_RAW). */
-    socket: z.enum(['auto', 'raw', 'dgram']).default('auto'),
-    /** `target_kind` label of these targets (static, peer, loopback...). */
-    targetKind: z.string().regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"').default('static'),
+    expectedMtu: packetSize
+      .optional()
+      .describe('The path MTU this path should carry, bytes (gauge netprobe_path_mtu_expected_bytes; a ceiling below it is a finding). Default: not set.'),
+    count: z
+      .number()
+      .int()
+      .min(ICMP_BOUNDS.count.min)
+      .max(ICMP_BOUNDS.count.max)
+      .default(ICMP_DEFAULTS.count)
+      .describe(`Echo requests per size in a run, ${ICMP_BOUNDS.count.min} to ${ICMP_BOUNDS.count.max}.`),
+    interval: durationBetween(0, SPACING_MAX_MS)
+      .prefault(`${ICMP_DEFAULTS.intervalMs}ms`)
+      .describe('Time between the requests of one size, 0s to 60s.'),
+    timeout: durationBetween(TIMEOUT_BOUNDS.min, TIMEOUT_BOUNDS.max)
+      .prefault(`${ICMP_DEFAULTS.timeoutMs}ms`)
+      .describe('Per-request timeout, 10ms to 60s; silence past it is loss, or a black hole above the ceiling.'),
+    socket: z
+      .enum(ICMP_SOCKETS)
+      .default(ICMP_DEFAULTS.socket)
+      .describe('auto: ICMP datagram socket when net.ipv4.ping_group_range allows, else raw (needs CAP_NET_RAW); raw or dgram force one.'),
+    targetKind: z
+      .string()
+      .regex(/^[a-z_]{1,32}$/, 'must be 1-32 characters of a-z or "_"')
+      .default(ICMP_DEFAULTS.targetKind)
+      .describe('`target_kind` label of these targets (static, peer, loopback...), 1-32 characters of a-z or "_".'),
   })
   .superRefine((probe, ctx) => {
     if (probe.sizes.length === 0 && !probe.search) {
@@ -87,32 +119,3 @@ export const icmpProbeSchema = z
   });
 
 export type IcmpProbeConfig = z.output<typeof icmpProbeSchema>;
-
-export { icmpTarget };
-
-export function icmpTargets(config: IcmpProbeConfig): IcmpTarget[] {
-  return config.targets.map((t) => icmpTarget(t.host, config.targetKind, t.node));
-}
-
-export function icmpOptions(config: IcmpProbeConfig): IcmpOptions {
-  return {
-    sizes: [...new Set(config.sizes)].sort((a, b) => a - b),
-    count: config.count,
-    intervalMs: config.interval,
-    timeoutMs: config.timeout,
-    search: config.search ?? null,
-    expectedMtu: config.expectedMtu ?? null,
-    socket: config.socket,
-  };
-}
-
-/**
- * Upper bound of one run: the walk's spacing plus one timeout, or a search in
- * which a few rounds of silence each cost a timeout (loss on a black-hole
- * path), plus slack. Past it the run is aborted and reported as such.
- */
-export function icmpDeadlineMs(options: IcmpOptions): number {
-  const walk = options.sizes.length > 0 ? (options.count - 1) * options.intervalMs + options.timeoutMs : 0;
-  const search = options.search ? 4 * options.timeoutMs : 0;
-  return Math.max(walk, search) + 1000;
-}

@@ -1,19 +1,32 @@
 // The `icmp` entry of the probe registry: schema, targets, options, run, verdict.
 import { isIPv6 } from 'node:net';
 import type { ProbeKindDef } from '../registry.ts';
-import { icmpDeadlineMs, icmpOptions, icmpProbeSchema, icmpTargets, type IcmpProbeConfig } from './config.ts';
+import { icmpProbeSchema, type IcmpProbeConfig } from './config.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from './engine.ts';
 import { runIcmp } from './run.ts';
+import { icmpOptions, icmpTargets } from './targets.ts';
 import type { IcmpOptions, IcmpResult, IcmpTarget } from './types.ts';
+import { icmpVerdict } from './verdict.ts';
 
-export const icmpKind: ProbeKindDef<IcmpProbeConfig, IcmpTarget, IcmpOptions, IcmpResult> = {
+/**
+ * Upper bound of one run: the walk's spacing plus one timeout, or a search in
+ * which a few rounds of silence each cost a timeout (loss on a black-hole
+ * path), plus slack. Past it the run is aborted and reported as such.
+ */
+export function icmpDeadlineMs(options: IcmpOptions): number {
+  const walk = options.sizes.length > 0 ? (options.count - 1) * options.intervalMs + options.timeoutMs : 0;
+  const search = options.search ? 4 * options.timeoutMs : 0;
+  return Math.max(walk, search) + 1000;
+}
+
+export const icmpKind: ProbeKindDef<'icmp', IcmpProbeConfig, IcmpTarget, IcmpOptions, IcmpResult> = {
   kind: 'icmp',
   schema: icmpProbeSchema,
   targets: (config) => icmpTargets(config),
   options: (config) => icmpOptions(config),
   run: (target, options, ctx) => runIcmp(target, options, ctx),
   deadlineMs: icmpDeadlineMs,
-  verdict: (result) => ({ success: result.reason === 'ok', reason: result.reason }),
+  verdict: icmpVerdict,
   // One socket per requested mode for the whole process; the log says which one the kernel gave.
   prepare: (configs) => {
     const wanted = new Set<string>();

@@ -1,11 +1,17 @@
 // The `tcp` entry of the probe registry: schema, targets, options, run, verdict.
 import type { ProbeKindDef } from '../registry.ts';
-import { tcpDeadlineMs, tcpOptions, tcpProbeSchema, tcpTargets, type TcpProbeConfig } from './config.ts';
+import { tcpProbeSchema, type TcpProbeConfig } from './config.ts';
 import { runTcp } from './run.ts';
+import { tcpOptions, tcpTargets } from './targets.ts';
 import type { TcpOptions, TcpResult, TcpTarget } from './types.ts';
 import { tcpVerdict } from './verdict.ts';
 
-export const tcpKind: ProbeKindDef<TcpProbeConfig, TcpTarget, TcpOptions, TcpResult> = {
+/** Worst case of one run: every connect waits its full timeout, plus slack. */
+export function tcpDeadlineMs(options: TcpOptions): number {
+  return (options.count - 1) * options.intervalMs + options.count * options.timeoutMs + 1000;
+}
+
+export const tcpKind: ProbeKindDef<'tcp', TcpProbeConfig, TcpTarget, TcpOptions, TcpResult> = {
   kind: 'tcp',
   schema: tcpProbeSchema,
   targets: (config) => tcpTargets(config),

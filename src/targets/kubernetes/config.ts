@@ -53,37 +53,45 @@ const objectRef = z.string().refine(
 );
 
 export const kubernetesSchema = z.strictObject({
-  /** Turn discovery off without deleting the block. */
-  enabled: z.boolean().default(true),
-  /** auto: in-cluster when KUBERNETES_SERVICE_HOST is set, else the kubeconfig. */
-  connection: z.enum(['auto', 'in-cluster', 'kubeconfig']).default('auto'),
-  /** Kubeconfig path; default $KUBECONFIG, else ~/.kube/config. */
-  kubeconfig: z.string().min(1).optional(),
-  /** Kubeconfig context; default its current-context. */
-  context: z.string().min(1).optional(),
-  dnsService: objectRef.default('kube-system/kube-dns'),
-  peerService: objectRef.default('netprobe-peers'),
-  /** Namespace for refs without one; default $POD_NAMESPACE, else "netprobe". */
-  namespace: z.string().regex(NAME).optional(),
-  /** The Node this pod runs on; default the top-level sourceNode / $NODE_NAME. */
-  nodeName: z.string().min(1).max(253).optional(),
-  /** k: each node is probed by this many others (rendezvous hashing). */
-  peers: z.number().int().min(1).max(100).default(8),
-  /** Least peers a pod probes even if few nodes elect it; default ceil(peers / 2). */
-  minPeers: z.number().int().min(0).max(100).optional(),
-  /** Cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS). */
-  resolvConf: z.string().default('/etc/resolv.conf'),
-  /** Server-side length of one watch before it is renewed. */
-  watchTimeout: durationBetween(1000, 3_600_000).prefault('5m'),
-  /** Longest silence tolerated on a watch (bookmarks come about every minute). */
-  watchIdleTimeout: durationBetween(1000, 3_600_000).prefault('150s'),
-  requestTimeout: durationBetween(100, 300_000).prefault('10s'),
+  enabled: z.boolean().default(true).describe('false turns discovery off without deleting the block.'),
+  connection: z
+    .enum(['auto', 'in-cluster', 'kubeconfig'])
+    .default('auto')
+    .describe('How to reach the API server; auto: in-cluster when KUBERNETES_SERVICE_HOST is set, else the kubeconfig.'),
+  kubeconfig: z.string().min(1).optional().describe('Kubeconfig path; default $KUBECONFIG, else ~/.kube/config.'),
+  context: z.string().min(1).optional().describe("Kubeconfig context; default its current-context."),
+  dnsService: objectRef
+    .default('kube-system/kube-dns')
+    .describe('NAMESPACE/NAME (or NAME) of the cluster DNS Service: kubernetes:dns-service is its ClusterIP, kubernetes:dns-endpoints its pods.'),
+  peerService: objectRef
+    .default('netprobe-peers')
+    .describe("NAMESPACE/NAME (or NAME) of netprobe's headless Service, whose endpoints are the peers (kubernetes:peers)."),
+  namespace: z.string().regex(NAME).optional().describe('Namespace of refs given without one; default $POD_NAMESPACE, else "netprobe".'),
+  nodeName: z.string().min(1).max(253).optional().describe('The Node this pod runs on (1-253 characters); default the top-level sourceNode, else $NODE_NAME.'),
+  peers: z.number().int().min(1).max(100).default(8).describe('k, 1 to 100: each node is probed by this many others (rendezvous hashing).'),
+  minPeers: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Least peers a pod probes even if few nodes elect it, 0 to 100; default ceil(peers / 2).'),
+  resolvConf: z
+    .string()
+    .default('/etc/resolv.conf')
+    .describe("Resolver file cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS)."),
+  watchTimeout: durationBetween(1000, 3_600_000).prefault('5m').describe('Server-side length of one watch before it is renewed, 1s to 1h.'),
+  watchIdleTimeout: durationBetween(1000, 3_600_000)
+    .prefault('150s')
+    .describe('Longest silence tolerated on a watch before it is restarted, 1s to 1h (bookmarks come about every minute).'),
+  requestTimeout: durationBetween(100, 300_000).prefault('10s').describe('Timeout of one API request (a list page), 100ms to 5m.'),
   backoff: z
     .strictObject({
-      initial: durationBetween(10, 300_000).prefault('1s'),
-      max: durationBetween(10, 3_600_000).prefault('30s'),
+      initial: durationBetween(10, 300_000).prefault('1s').describe('First wait after a failed list or watch, 10ms to 5m; doubles with each further failure (jittered).'),
+      max: durationBetween(10, 3_600_000).prefault('30s').describe('Longest wait between retries, 10ms to 1h.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Retry waits after a failed list or watch (exponential).'),
 });
 
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;

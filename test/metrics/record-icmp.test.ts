@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import { icmpRecorder } from '../../src/metrics/record-icmp.ts';
-import { icmpTarget } from '../../src/probes/icmp/config.ts';
+import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import type { IcmpOptions, IcmpResult, SizeStats } from '../../src/probes/icmp/types.ts';
 
 const target = icmpTarget('198.18.2.2', 'peer', 'node-b');

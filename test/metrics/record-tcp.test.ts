@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import { tcpRecorder } from '../../src/metrics/record-tcp.ts';
-import { tcpTarget } from '../../src/probes/tcp/config.ts';
+import { tcpTarget } from '../../src/probes/tcp/targets.ts';
 import { summarizeRun } from '../../src/probes/tcp/run.ts';
 import type { TcpConnectResult } from '../../src/probes/tcp/types.ts';
 
