@@ -4,7 +4,7 @@
 // of its own (external names failing under F6 are not a VIP problem; the VIP's
 // failing share under F7 is not F2; parallel stalls under F1 are not loss).
 import { byNode, evidence, explain, groupBy, how, unexplained, verdict, type RuleContext } from './evidence.ts';
-import { BARS, earliest, isClean, sum, type DnsObservation } from './observations.ts';
+import { BARS, earliest, failRatio, isClean, sum, type DnsObservation } from './observations.ts';
 import type { Evidence } from './types.ts';
 import { f1Steps, f2Steps, f6Steps, f7Steps } from './steps.ts';
 
@@ -201,8 +201,15 @@ export function ruleF2(ctx: RuleContext): void {
     for (const [vip, list] of vips) {
       const v = sum(list);
       const bar = Math.max(0.5, failingShare + BARS.vipMargin);
-      if (!(v.runs >= BARS.minRuns && v.failed >= 2 && ratio(v) >= bar)) continue;
-      const ev = [evidence(`${node}: lookups failing via the Service VIP ${vip}`, ratio(v), '>=', bar, 'ratio')];
+      // The VIP's share over all its series, or, when every endpoint is clean and the latest
+      // lookup of every VIP series failed, its worst series: series at 30 s intervals carry
+      // minutes of healthy history that would otherwise hold a fresh fault under the bar for
+      // a minute or more. (With a replica down, F7, the VIP fails by chance: no shortcut.)
+      const allLatestFailed = failingShare === 0 && list.every((r) => r.lastFailed);
+      const worst = allLatestFailed ? Math.max(0, ...list.filter((r) => r.runs >= BARS.minRuns).map((r) => failRatio(r))) : 0;
+      const share = Math.max(ratio(v), worst);
+      if (!(v.runs >= BARS.minRuns && v.failed >= 2 && share >= bar)) continue;
+      const ev = [evidence(`${node}: lookups failing via the Service VIP ${vip}${share > ratio(v) ? ' (worst series; the latest lookup of each failed)' : ''}`, share, '>=', bar, 'ratio')];
       if (eps.size === 0) {
         explain(ctx, list);
         ctx.verdicts.push(

@@ -2,7 +2,7 @@
 // failure mode the signals it requires, and the look-alikes it must not call.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnosis/engine.ts';
-import type { Observations } from '../../src/diagnosis/observations.ts';
+import type { DnsObservation, Observations } from '../../src/diagnosis/observations.ts';
 import { RUNBOOK_ANCHORS } from '../../src/diagnosis/steps.ts';
 import { dns, EP1, EP2, icmp, NOW, nodeDns, observations, tcp, VIP } from './fixtures.ts';
 
@@ -329,5 +329,38 @@ describe('vantage and traced hops: where on the path (F3 overlay vs underlay)', 
     expect(f4.evidence.some((e) => e.signal === 'node-a: trace to 10.244.2.9: first bad hop 3, mtu')).toBe(true);
     const f5 = diagnose(observations({ icmp: [icmp({ ceilingBytes: 1400, blackhole: true, badHop: { hop: 3, address: '10.0.0.2', reason: 'blackhole' } })] }))[0]!;
     expect(f5.evidence.some((e) => e.signal === 'node-a: trace to 10.244.2.9: first bad hop 3 (10.0.0.2), blackhole')).toBe(true);
+  });
+});
+
+describe('F2 at the shipped intervals: a fresh fault is named before the slow series fill up', () => {
+  // 30 s after the VIP broke: the 10 s parallel series has 3 of 6 runs failed, the 30 s reopen
+  // and TCP series 1 of 6 each (their history is minutes of healthy runs). Summed: 5/18 < 0.5.
+  const fresh = (latestFailed: (r: DnsObservation) => boolean) =>
+    observations({
+      dns: nodeDns('node-a', (r) =>
+        isVip(r) ? { ...r, runs: 6, failures: { timeout: r.mode === 'parallel' ? 3 : 1 }, lastFailed: latestFailed(r), firstBadMs: T(30) } : r,
+      ),
+    });
+
+  it('every VIP series\' latest lookup failed: F2 on the worst series\' share', () => {
+    const verdicts = diagnose(fresh(() => true));
+    expect(verdicts.map(label)).toEqual(['F2']);
+    expect(verdicts[0]!.evidence[0]).toMatchObject({ value: 0.5, threshold: 0.5, holds: true });
+    expect(verdicts[0]!.evidence[0]!.signal).toMatch(/worst series/);
+  });
+
+  it('one VIP series answering at its latest lookup (a mode-specific problem): no F2 yet', () => {
+    expect(diagnose(fresh((r) => r.transport !== 'tcp')).map(label)).toEqual([]);
+  });
+});
+
+describe('F2 shortcut and F7', () => {
+  it('a replica down (F7) with every VIP series\' latest lookup failing by chance is still only F7', () => {
+    const obs = observations({
+      dns: nodeDns('node-a', (r) =>
+        isVip(r) ? { ...r, runs: 6, failures: { timeout: r.mode === 'parallel' ? 5 : 2 }, lastFailed: true } : r.target === EP2 ? { ...r, failures: { timeout: 10 } } : r,
+      ),
+    });
+    expect(diagnose(obs).map(label)).toEqual(['F7']);
   });
 });
