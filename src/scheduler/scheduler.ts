@@ -2,7 +2,7 @@
 // pair never overlap, and how many runs are in flight at once. A job makes one
 // run when called; it knows nothing of timers.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Clock } from '../probes/types.ts';
+import type { Clock } from '../util/clock.ts';
 import { nextSlot, phaseOffset, startupWindow } from './spread.ts';
 import { WakeQueue } from './wake-queue.ts';
 
