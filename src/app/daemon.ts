@@ -20,6 +20,7 @@ import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import type { TargetInfo } from '../probes/types.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { Scheduler, type Job } from '../scheduler/scheduler.ts';
+import type { ProbeSources } from '../targets/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
@@ -31,6 +32,8 @@ import { VERSION } from './version.ts';
 
 export interface DaemonOptions {
   config: Config;
+  /** Probes of `config` whose targets come from discovery: their current form is taken from here, and their changes applied alone. */
+  live?: ProbeSources<ProbeConfig>;
   env: NodeJS.ProcessEnv;
   log: Logger;
   clock?: Clock;
@@ -43,6 +46,21 @@ interface Scheduled {
   target: TargetInfo;
   /** The labels its series carry beyond the key: when they change, the old series go. */
   identity: string;
+}
+
+/** One probe as running: its keys, so a change of its targets touches it alone. */
+interface RunningProbe {
+  config: ProbeConfig;
+  /** The options as JSON: when they change, every job of the probe is replaced. */
+  options: string;
+  keys: readonly string[];
+}
+
+/** A probe expanded: its options and one (key, target, job) per target. */
+interface Expanded {
+  probe: ProbeConfig;
+  options: unknown;
+  jobs: { key: string; scheduled: Scheduled; job: Job }[];
 }
 
 /**
@@ -89,7 +107,16 @@ export class Daemon {
   #lastBeat: number;
   #responder: DnsResponder | undefined;
   #config: Config;
+  #live: ProbeSources<ProbeConfig> | undefined;
+  #unsubscribeLive = (): void => {};
   #scheduled = new Map<string, Scheduled>();
+  #running = new Map<string, RunningProbe>();
+  /** Config loads and discovery changes apply one at a time. */
+  #serial: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  /** The last config load, and the last discovery change, applied; the reload gauge is 1 when both were. */
+  #fileOk = true;
+  #discoveryOk = true;
   #targetCounts = new Map<string, Record<string, string>>();
   readonly #invalidateMetrics: () => void;
   readonly #stalls = new StallMeter();
@@ -172,11 +199,12 @@ export class Daemon {
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
     if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
     try {
-      await daemon.#apply(config);
+      await daemon.#apply(config, options.live);
     } catch (error) {
       await daemon.stop();
       throw error;
     }
+    daemon.#follow(options.live);
     daemon.#reloaded(true);
     return daemon;
   }
@@ -195,8 +223,15 @@ export class Daemon {
   }
   #embeddedAddress: { host: string; port: number } | undefined;
 
-  /** Applies a new config: targets are reconciled, removed ones lose their series. */
-  async reload(config: Config): Promise<void> {
+  /**
+   * Applies a new config (and the live targets of its probes, if any):
+   * targets are reconciled, removed ones lose their series.
+   */
+  reload(config: Config, live?: ProbeSources<ProbeConfig>): Promise<void> {
+    return this.#inTurn(() => this.#reload(config, live));
+  }
+
+  async #reload(config: Config, live: ProbeSources<ProbeConfig> | undefined): Promise<void> {
     if (config.listen.host !== this.#config.listen.host || config.listen.port !== this.#config.listen.port) {
       this.#log.warn('listen address changes need a restart; keeping the current one', { listen: this.url });
     }
@@ -204,12 +239,13 @@ export class Daemon {
       this.#log.warn('concurrency changes need a restart; keeping the current one', { concurrency: this.#config.concurrency });
     }
     try {
-      await this.#apply(config);
+      await this.#apply(config, live);
     } catch (error) {
       this.#reloaded(false);
       throw error;
     }
     this.#config = config;
+    this.#follow(live);
     this.#reloaded(true);
   }
 
@@ -219,9 +255,30 @@ export class Daemon {
   }
 
   #reloaded(ok: boolean): void {
-    this.#sink.set('configLastReloadSuccessful', {}, ok ? 1 : 0);
+    this.#fileOk = ok;
+    if (ok) this.#discoveryOk = true; // the load took the live targets as they stand
+    this.#sink.set('configLastReloadSuccessful', {}, this.#fileOk && this.#discoveryOk ? 1 : 0);
     if (ok) this.#sink.set('configLastReloadSuccessTimestamp', {}, this.#clock.wallNow() / 1000);
     this.#invalidateMetrics();
+  }
+
+  /** Runs config loads and discovery changes one after the other: both rewrite the scheduled set. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#serial.then(work);
+    this.#serial = next.catch(() => {});
+    return next;
+  }
+
+  /** Subscribes to the live targets of the config now running (dropping those of the one before). */
+  #follow(live: ProbeSources<ProbeConfig> | undefined): void {
+    this.#unsubscribeLive();
+    this.#live = live;
+    this.#unsubscribeLive = live
+      ? live.onChange((probes) => {
+          if (live !== this.#live || this.#stopped) return;
+          void this.#inTurn(() => (live === this.#live && !this.#stopped ? this.#retarget(probes) : Promise.resolve()));
+        })
+      : () => {};
   }
 
   /** fd exhaustion and other problems of the process itself: a counter and a rate-limited log line. */
@@ -249,32 +306,80 @@ export class Daemon {
     state.since = 0;
   }
 
-  async #apply(config: Config): Promise<void> {
-    await this.#syncResponder(config);
-    this.#prepareKinds(config);
+  /** The probes of `config` as they run now: live ones in their current form, those still waiting for targets left out. */
+  #effective(config: Config, live: ProbeSources<ProbeConfig> | undefined): ProbeConfig[] {
+    if (!live) return config.probes;
+    const out: ProbeConfig[] = [];
+    const waiting: string[] = [];
+    for (const probe of config.probes) {
+      if (!live.probes.has(probe.name)) out.push(probe);
+      else {
+        const now = live.current(probe.name);
+        if (now) out.push(now);
+        else waiting.push(probe.name);
+      }
+    }
+    if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
+    return out;
+  }
+
+  #expand(probe: ProbeConfig, env: TargetEnv): Expanded {
+    const def = KINDS[probe.kind]!;
+    const options: unknown = def.options(probe, env);
+    const targets: TargetInfo[] = def.targets(probe, env);
+    const schedule = probe.cron ? { cron: probe.cron } : { everyMs: probe.every ?? DEFAULT_EVERY_MS };
+    return {
+      probe,
+      options,
+      jobs: targets.map((target) => {
+        const key = `${probe.name}|${target.id}`;
+        return {
+          key,
+          scheduled: { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) },
+          job: { key, probe: probe.name, schedule, spread: probe.spread, run: (signal) => this.#runOne(probe, options, target, key, signal) },
+        };
+      }),
+    };
+  }
+
+  #runningOf(expanded: Expanded): RunningProbe {
+    return { config: expanded.probe, options: JSON.stringify(expanded.options) ?? '', keys: expanded.jobs.map((j) => j.key) };
+  }
+
+  /** Removes the series of a target that left, or whose labels changed. */
+  async #removeTargetSeries(old: Scheduled): Promise<void> {
+    for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) await this.#sink.remove(instrument, match);
+  }
+
+  /** Removes what a probe owned as a whole (it left the config, or waits for targets again). */
+  async #forgetProbe(probe: string): Promise<void> {
+    for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
+    forgetProbe(probe);
+    eventLabels.forget(probe);
+  }
+
+  async #apply(config: Config, live: ProbeSources<ProbeConfig> | undefined): Promise<void> {
+    const probes = this.#effective(config, live);
+    await this.#syncResponder(probes, config);
+    this.#prepareKinds(probes, new Set(probes.map((p) => p.kind)));
     const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
     const jobs: Job[] = [];
     const scheduled = new Map<string, Scheduled>();
-    for (const probe of config.probes) {
-      const def = KINDS[probe.kind]!;
-      const options: unknown = def.options(probe, env);
-      const targets: TargetInfo[] = def.targets(probe, env);
-      for (const target of targets) {
-        const key = `${probe.name}|${target.id}`;
-        scheduled.set(key, { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) });
-        jobs.push({
-          key,
-          probe: probe.name,
-          schedule: probe.cron ? { cron: probe.cron } : { everyMs: probe.every ?? DEFAULT_EVERY_MS },
-          spread: probe.spread,
-          run: (signal) => this.#runOne(probe, options, target, key, signal),
-        });
+    const running = new Map<string, RunningProbe>();
+    for (const probe of probes) {
+      const expanded = this.#expand(probe, env);
+      for (const j of expanded.jobs) {
+        scheduled.set(j.key, j.scheduled);
+        jobs.push(j.job);
       }
+      running.set(probe.name, this.#runningOf(expanded));
     }
     // The file's count took "resolv.conf" as one server; the expansion is the real one.
     if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
     const previous = this.#scheduled;
+    const previousProbes = this.#running;
     this.#scheduled = scheduled;
+    this.#running = running;
     this.#results.expect(scheduled.keys());
     // Jobs of removed targets are stopped (in-flight runs aborted, so they
     // record nothing) before their series go; nothing recreates them after.
@@ -282,24 +387,116 @@ export class Daemon {
     for (const [key, old] of previous) {
       const now = scheduled.get(key);
       if (now && now.kind === old.kind && now.identity === old.identity) continue;
-      for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {
-        await this.#sink.remove(instrument, match);
-      }
+      await this.#removeTargetSeries(old);
     }
-    const names = new Set(config.probes.map((p) => p.name));
-    for (const probe of new Set([...previous.values()].map((s) => s.probe))) {
-      if (names.has(probe)) continue;
-      for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
-      forgetProbe(probe);
-      eventLabels.forget(probe);
-    }
-    this.#scheduled = scheduled;
+    for (const probe of previousProbes.keys()) if (!running.has(probe)) await this.#forgetProbe(probe);
     this.#results.expect(scheduled.keys());
     this.verdicts.retain(scheduled.keys());
     this.#tracer.retain(new Set(scheduled.keys()));
-    this.#setTargetCounts(scheduled);
+    this.#setTargetCounts();
     this.#invalidateMetrics();
-    this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
+    this.#log.info('probing', { probes: probes.length, targets: scheduled.size });
+  }
+
+  /**
+   * A discovery change: re-expands the probes named, and hands the scheduler
+   * only the jobs that were added, removed or changed. The config is not
+   * loaded or applied again; every other job keeps its slot and its series.
+   */
+  async #retarget(names: ReadonlySet<string>): Promise<void> {
+    const live = this.#live!;
+    const inConfig = new Set(this.#config.probes.map((p) => p.name));
+    const next = new Map<string, ProbeConfig | undefined>();
+    try {
+      for (const name of names) if (live.probes.has(name) && inConfig.has(name)) next.set(name, live.current(name));
+    } catch (error) {
+      this.#discoveryRejected(error);
+      return;
+    }
+    if (next.size === 0) return;
+    const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
+    const expanded = new Map<string, Expanded>();
+    let total = this.#scheduled.size;
+    try {
+      for (const [name, probe] of next) {
+        total -= this.#running.get(name)?.keys.length ?? 0;
+        if (!probe) continue;
+        const e = this.#expand(probe, env);
+        expanded.set(name, e);
+        total += e.jobs.length;
+      }
+      if (total > this.#config.maxTargets) throw new Error(tooManyTargets(total, this.#config.maxTargets));
+    } catch (error) {
+      this.#discoveryRejected(error);
+      return;
+    }
+    const waiting = [...next].filter(([, probe]) => !probe).map(([name]) => name);
+    if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
+    const emptied = waiting.filter((name) => this.#running.has(name));
+
+    const upsert: Job[] = [];
+    const remove: string[] = [];
+    const gone: Scheduled[] = [];
+    let added = 0;
+    let changed = 0;
+    for (const name of next.keys()) {
+      const before = this.#running.get(name);
+      const e = expanded.get(name);
+      const sameOptions = before !== undefined && e !== undefined && before.options === (JSON.stringify(e.options) ?? '');
+      const kept = new Set<string>();
+      for (const j of e?.jobs ?? []) {
+        kept.add(j.key);
+        const old = this.#scheduled.get(j.key);
+        if (old && sameOptions && old.identity === j.scheduled.identity) continue; // untouched: keeps its job, slot and series
+        if (old) {
+          changed++;
+          if (old.identity !== j.scheduled.identity) gone.push(old);
+        } else added++;
+        this.#scheduled.set(j.key, j.scheduled);
+        upsert.push(j.job);
+      }
+      for (const key of before?.keys ?? []) {
+        if (kept.has(key)) continue;
+        remove.push(key);
+        gone.push(this.#scheduled.get(key)!);
+        this.#scheduled.delete(key);
+      }
+      if (e) this.#running.set(name, this.#runningOf(e));
+      else this.#running.delete(name);
+    }
+    if (upsert.length === 0 && remove.length === 0) {
+      this.#discoveryApplied();
+      return;
+    }
+    const kinds = new Set([...expanded.values()].map((e) => e.probe.kind));
+    if (kinds.size) this.#prepareKinds([...this.#running.values()].map((r) => r.config), kinds);
+    this.#results.expect(this.#scheduled.keys());
+    this.#scheduler.patch(upsert, remove);
+    for (const old of gone) await this.#removeTargetSeries(old);
+    for (const name of emptied) await this.#forgetProbe(name);
+    if (remove.length) {
+      this.verdicts.retain(this.#scheduled.keys());
+      this.#tracer.retain(new Set(this.#scheduled.keys()));
+    }
+    this.#setTargetCounts(new Set(next.keys()));
+    this.#discoveryApplied();
+    this.#log.info('discovered targets changed', { probes: [...next.keys()], added, removed: remove.length, changed, targets: this.#scheduled.size });
+  }
+
+  #discoveryApplied(): void {
+    if (this.#discoveryOk) return;
+    this.#discoveryOk = true;
+    this.#sink.set('configLastReloadSuccessful', {}, this.#fileOk ? 1 : 0);
+    this.#invalidateMetrics();
+  }
+
+  #discoveryRejected(error: unknown): void {
+    this.#discoveryOk = false;
+    this.#sink.set('configLastReloadSuccessful', {}, 0);
+    this.#invalidateMetrics();
+    this.#log.error('discovered targets not applied; keeping the running targets', {
+      problems: error instanceof Error && 'problems' in error ? (error as { problems: string[] }).problems : [String(error instanceof Error ? error.message : error)],
+    });
   }
 
   async #runOne(probe: ProbeConfig, options: unknown, target: TargetInfo, key: string, signal: AbortSignal): Promise<void> {
@@ -358,16 +555,24 @@ export class Daemon {
     this.#tracer.observe(key, probe.name, probe.kind, target, success, result);
   }
 
-  #setTargetCounts(scheduled: Map<string, Scheduled>): void {
+  /** `netprobe_targets` per (probe, target_kind); `only`: recount just these probes. */
+  #setTargetCounts(only?: ReadonlySet<string>): void {
     const counts = new Map<string, { labels: Record<string, string>; n: number }>();
-    for (const { probe, target } of scheduled.values()) {
-      const id = `${probe}|${target.kind}`;
-      const entry = counts.get(id) ?? { labels: { probe, target_kind: target.kind }, n: 0 };
-      entry.n += 1;
-      counts.set(id, entry);
+    for (const [name, running] of this.#running) {
+      if (only && !only.has(name)) continue;
+      for (const key of running.keys) {
+        const { probe, target } = this.#scheduled.get(key)!;
+        const id = `${probe}|${target.kind}`;
+        const entry = counts.get(id) ?? { labels: { probe, target_kind: target.kind }, n: 0 };
+        entry.n += 1;
+        counts.set(id, entry);
+      }
     }
-    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) void this.#sink.remove('targets', labels);
-    this.#targetCounts = new Map();
+    for (const [id, labels] of this.#targetCounts) {
+      if (only && !only.has(labels.probe!)) continue;
+      if (!counts.has(id)) void this.#sink.remove('targets', labels);
+      this.#targetCounts.delete(id);
+    }
     for (const [id, { labels, n }] of counts) {
       this.#sink.set('targets', labels, n);
       this.#targetCounts.set(id, labels);
@@ -375,16 +580,17 @@ export class Daemon {
   }
 
   /** Lets each kind acquire its process-wide resources up front (a missing privilege fails the start). */
-  #prepareKinds(config: Config): void {
+  #prepareKinds(probes: readonly ProbeConfig[], kinds: ReadonlySet<string>): void {
     for (const def of Object.values(KINDS)) {
-      const configs = config.probes.filter((p) => p.kind === def.kind);
+      if (!kinds.has(def.kind)) continue;
+      const configs = probes.filter((p) => p.kind === def.kind);
       if (!def.prepare || configs.length === 0) continue;
       for (const { msg, ...fields } of def.prepare(configs)) this.#log.info(String(msg), fields);
     }
   }
 
-  async #syncResponder(config: Config): Promise<void> {
-    const wanted = config.probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
+  async #syncResponder(probes: readonly ProbeConfig[], config: Config): Promise<void> {
+    const wanted = probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
     const { fault, port, answerDelay } = config.embedded.dns;
     if (wanted && !this.#responder) {
       this.#responder = new DnsResponder({ port, fault, answerDelayMs: answerDelay });
@@ -402,6 +608,9 @@ export class Daemon {
 
   /** Stops probing (in-flight runs aborted), flushes OTLP, closes listeners. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribeLive();
+    await this.#serial;
     clearInterval(this.#heartbeat);
     this.verdicts.stop();
     this.#stalls.stop();
