@@ -306,18 +306,19 @@ export class Daemon {
     state.since = 0;
   }
 
-  /** The probes of `config` as they run now: live ones in their current form, those still waiting for targets left out. */
+  /**
+   * The probes as they run now: those of `config`, and the live ones in their
+   * current form (discovery may have moved since the file was read), those
+   * still waiting for targets left out.
+   */
   #effective(config: Config, live: ProbeSources<ProbeConfig> | undefined): ProbeConfig[] {
     if (!live) return config.probes;
-    const out: ProbeConfig[] = [];
+    const out = config.probes.filter((probe) => !live.probes.has(probe.name));
     const waiting: string[] = [];
-    for (const probe of config.probes) {
-      if (!live.probes.has(probe.name)) out.push(probe);
-      else {
-        const now = live.current(probe.name);
-        if (now) out.push(now);
-        else waiting.push(probe.name);
-      }
+    for (const name of live.probes) {
+      const now = live.current(name);
+      if (now) out.push(now);
+      else waiting.push(name);
     }
     if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
     return out;
@@ -405,10 +406,9 @@ export class Daemon {
    */
   async #retarget(names: ReadonlySet<string>): Promise<void> {
     const live = this.#live!;
-    const inConfig = new Set(this.#config.probes.map((p) => p.name));
     const next = new Map<string, ProbeConfig | undefined>();
     try {
-      for (const name of names) if (live.probes.has(name) && inConfig.has(name)) next.set(name, live.current(name));
+      for (const name of names) if (live.probes.has(name)) next.set(name, live.current(name));
     } catch (error) {
       this.#discoveryRejected(error);
       return;
