@@ -480,6 +480,7 @@ export class Daemon {
     }
     this.#setTargetCounts(new Set(next.keys()));
     this.#discoveryApplied();
+    this.#invalidateMetrics();
     this.#log.info('discovered targets changed', { probes: [...next.keys()], added, removed: remove.length, changed, targets: this.#scheduled.size });
   }
 
