@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Registry } from '../exporters/prom-registry.ts';
 import type { Config, ProbeConfig } from '../config/schema.ts';
-import { DEFAULT_EVERY_MS, tooManyTargets } from '../config/schema.ts';
 import { DnsResponder } from '../embedded/dns-responder.ts';
 import type { OtlpSink } from '../exporters/otlp.ts';
 import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
@@ -15,17 +14,18 @@ import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/sinks-fanout.ts';
 import { interned } from '../metrics/labels.ts';
 import { RECORDERS } from '../metrics/record.ts';
-import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';
+import { forgetProbe, probeSeries, recordRun, seriesOf } from '../metrics/recorder.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
 import type { TargetInfo } from '../probes/types.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { Scheduler, type Job } from '../scheduler/scheduler.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
 import type { ProbeSources } from '../targets/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
 import { PathTracer } from './path-tracer.ts';
 import { StallMeter } from './stall.ts';
+import { type Expanded, expandProbe, type Scheduled, TargetTable } from './target-table.ts';
 import { ResultStore } from './results.ts';
 import { LocalVerdicts } from './verdicts.ts';
 import { VERSION } from './version.ts';
@@ -38,29 +38,6 @@ export interface DaemonOptions {
   log: Logger;
   clock?: Clock;
   readFile?: (path: string) => string;
-}
-
-interface Scheduled {
-  probe: string;
-  kind: string;
-  target: TargetInfo;
-  /** The labels its series carry beyond the key: when they change, the old series go. */
-  identity: string;
-}
-
-/** One probe as running: its keys, so a change of its targets touches it alone. */
-interface RunningProbe {
-  config: ProbeConfig;
-  /** The options as JSON: when they change, every job of the probe is replaced. */
-  options: string;
-  keys: readonly string[];
-}
-
-/** A probe expanded: its options and one (key, target, job) per target. */
-interface Expanded {
-  probe: ProbeConfig;
-  options: unknown;
-  jobs: { key: string; scheduled: Scheduled; job: Job }[];
 }
 
 /**
@@ -109,8 +86,7 @@ export class Daemon {
   #config: Config;
   #live: ProbeSources<ProbeConfig> | undefined;
   #unsubscribeLive = (): void => {};
-  #scheduled = new Map<string, Scheduled>();
-  #running = new Map<string, RunningProbe>();
+  readonly #table = new TargetTable();
   /** Config loads and discovery changes apply one at a time. */
   #serial: Promise<unknown> = Promise.resolve();
   #stopped = false;
@@ -325,27 +301,9 @@ export class Daemon {
   }
 
   #expand(probe: ProbeConfig, env: TargetEnv): Expanded {
-    const def = KINDS[probe.kind]!;
-    const options: unknown = def.options(probe, env);
-    const targets: TargetInfo[] = def.targets(probe, env);
-    const schedule = probe.cron ? { cron: probe.cron } : { everyMs: probe.every ?? DEFAULT_EVERY_MS };
-    return {
-      probe,
-      options,
-      jobs: targets.map((target) => {
-        const key = `${probe.name}|${target.id}`;
-        return {
-          key,
-          scheduled: { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) },
-          job: { key, probe: probe.name, schedule, spread: probe.spread, run: (signal) => this.#runOne(probe, options, target, key, signal) },
-        };
-      }),
-    };
+    return expandProbe(probe, env, (options, target, key, signal) => this.#runOne(probe, options, target, key, signal));
   }
 
-  #runningOf(expanded: Expanded): RunningProbe {
-    return { config: expanded.probe, options: JSON.stringify(expanded.options) ?? '', keys: expanded.jobs.map((j) => j.key) };
-  }
 
   /** Removes the series of a target that left, or whose labels changed. */
   async #removeTargetSeries(old: Scheduled): Promise<void> {
@@ -364,39 +322,22 @@ export class Daemon {
     await this.#syncResponder(probes, config);
     this.#prepareKinds(probes, new Set(probes.map((p) => p.kind)));
     const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
-    const jobs: Job[] = [];
-    const scheduled = new Map<string, Scheduled>();
-    const running = new Map<string, RunningProbe>();
-    for (const probe of probes) {
-      const expanded = this.#expand(probe, env);
-      for (const j of expanded.jobs) {
-        scheduled.set(j.key, j.scheduled);
-        jobs.push(j.job);
-      }
-      running.set(probe.name, this.#runningOf(expanded));
-    }
-    // The file's count took "resolv.conf" as one server; the expansion is the real one.
-    if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
-    const previous = this.#scheduled;
-    const previousProbes = this.#running;
-    this.#scheduled = scheduled;
-    this.#running = running;
-    this.#results.expect(scheduled.keys());
+    const { jobs, gone, left } = this.#table.replace(
+      probes.map((probe) => this.#expand(probe, env)),
+      config.maxTargets,
+    );
+    this.#results.expect(this.#table.keys());
     // Jobs of removed targets are stopped (in-flight runs aborted, so they
     // record nothing) before their series go; nothing recreates them after.
     this.#scheduler.reconcile(jobs);
-    for (const [key, old] of previous) {
-      const now = scheduled.get(key);
-      if (now && now.kind === old.kind && now.identity === old.identity) continue;
-      await this.#removeTargetSeries(old);
-    }
-    for (const probe of previousProbes.keys()) if (!running.has(probe)) await this.#forgetProbe(probe);
-    this.#results.expect(scheduled.keys());
-    this.verdicts.retain(scheduled.keys());
-    this.#tracer.retain(new Set(scheduled.keys()));
+    for (const old of gone) await this.#removeTargetSeries(old);
+    for (const probe of left) await this.#forgetProbe(probe);
+    this.#results.expect(this.#table.keys());
+    this.verdicts.retain(this.#table.keys());
+    this.#tracer.retain(new Set(this.#table.keys()));
     this.#setTargetCounts();
     this.#invalidateMetrics();
-    this.#log.info('probing', { probes: probes.length, targets: scheduled.size });
+    this.#log.info('probing', { probes: probes.length, targets: this.#table.size });
   }
 
   /**
@@ -415,73 +356,36 @@ export class Daemon {
     }
     if (next.size === 0) return;
     const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
-    const expanded = new Map<string, Expanded>();
-    let total = this.#scheduled.size;
+    let change;
     try {
-      for (const [name, probe] of next) {
-        total -= this.#running.get(name)?.keys.length ?? 0;
-        if (!probe) continue;
-        const e = this.#expand(probe, env);
-        expanded.set(name, e);
-        total += e.jobs.length;
-      }
-      if (total > this.#config.maxTargets) throw new Error(tooManyTargets(total, this.#config.maxTargets));
+      const expanded = new Map<string, Expanded | undefined>();
+      for (const [name, probe] of next) expanded.set(name, probe ? this.#expand(probe, env) : undefined);
+      change = this.#table.change(expanded, this.#config.maxTargets);
     } catch (error) {
       this.#discoveryRejected(error);
       return;
     }
     const waiting = [...next].filter(([, probe]) => !probe).map(([name]) => name);
     if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
-    const emptied = waiting.filter((name) => this.#running.has(name));
-
-    const upsert: Job[] = [];
-    const remove: string[] = [];
-    const gone: Scheduled[] = [];
-    let added = 0;
-    let changed = 0;
-    for (const name of next.keys()) {
-      const before = this.#running.get(name);
-      const e = expanded.get(name);
-      const sameOptions = before !== undefined && e !== undefined && before.options === (JSON.stringify(e.options) ?? '');
-      const kept = new Set<string>();
-      for (const j of e?.jobs ?? []) {
-        kept.add(j.key);
-        const old = this.#scheduled.get(j.key);
-        if (old && sameOptions && old.identity === j.scheduled.identity) continue; // untouched: keeps its job, slot and series
-        if (old) {
-          changed++;
-          if (old.identity !== j.scheduled.identity) gone.push(old);
-        } else added++;
-        this.#scheduled.set(j.key, j.scheduled);
-        upsert.push(j.job);
-      }
-      for (const key of before?.keys ?? []) {
-        if (kept.has(key)) continue;
-        remove.push(key);
-        gone.push(this.#scheduled.get(key)!);
-        this.#scheduled.delete(key);
-      }
-      if (e) this.#running.set(name, this.#runningOf(e));
-      else this.#running.delete(name);
-    }
+    const { upsert, remove, gone, emptied, added, changed } = change;
     if (upsert.length === 0 && remove.length === 0) {
       this.#discoveryApplied();
       return;
     }
-    const kinds = new Set([...expanded.values()].map((e) => e.probe.kind));
-    if (kinds.size) this.#prepareKinds([...this.#running.values()].map((r) => r.config), kinds);
-    this.#results.expect(this.#scheduled.keys());
+    const kinds = new Set([...next.values()].flatMap((probe) => (probe ? [probe.kind] : [])));
+    if (kinds.size) this.#prepareKinds(this.#table.configs(), kinds);
+    this.#results.expect(this.#table.keys());
     this.#scheduler.patch(upsert, remove);
     for (const old of gone) await this.#removeTargetSeries(old);
     for (const name of emptied) await this.#forgetProbe(name);
     if (remove.length) {
-      this.verdicts.retain(this.#scheduled.keys());
-      this.#tracer.retain(new Set(this.#scheduled.keys()));
+      this.verdicts.retain(this.#table.keys());
+      this.#tracer.retain(new Set(this.#table.keys()));
     }
     this.#setTargetCounts(new Set(next.keys()));
     this.#discoveryApplied();
     this.#invalidateMetrics();
-    this.#log.info('discovered targets changed', { probes: [...next.keys()], added, removed: remove.length, changed, targets: this.#scheduled.size });
+    this.#log.info('discovered targets changed', { probes: [...next.keys()], added, removed: remove.length, changed, targets: this.#table.size });
   }
 
   #discoveryApplied(): void {
@@ -558,17 +462,7 @@ export class Daemon {
 
   /** `netprobe_targets` per (probe, target_kind); `only`: recount just these probes. */
   #setTargetCounts(only?: ReadonlySet<string>): void {
-    const counts = new Map<string, { labels: Record<string, string>; n: number }>();
-    for (const [name, running] of this.#running) {
-      if (only && !only.has(name)) continue;
-      for (const key of running.keys) {
-        const { probe, target } = this.#scheduled.get(key)!;
-        const id = `${probe}|${target.kind}`;
-        const entry = counts.get(id) ?? { labels: { probe, target_kind: target.kind }, n: 0 };
-        entry.n += 1;
-        counts.set(id, entry);
-      }
-    }
+    const counts = this.#table.counts(only);
     for (const [id, labels] of this.#targetCounts) {
       if (only && !only.has(labels.probe!)) continue;
       if (!counts.has(id)) void this.#sink.remove('targets', labels);
