@@ -202,5 +202,14 @@ describe('discovery as live targets', () => {
     expect(text).toContain('netprobe_config_last_reload_successful{source_node="n1"} 1');
     expect(text).toMatch(/netprobe_targets\{[^}]*probe="peers-tcp",target_kind="peer"\} 1/);
     expect(lines.filter((l) => l.msg === 'probing')).toHaveLength(1);
+
+    // A reload (SIGHUP) brings the file's live targets anew; the old ones are no longer followed.
+    await daemon.reload(configSchema.parse(resolveDiscoveryRefs(raw, snapshotOf(discovery)).config), probeSourcesOf(raw, discovery, { file: 'live.yaml', debounceMs: 50 }));
+    expect(lines.filter((l) => l.msg === 'probing')).toHaveLength(2);
+    f.upsert(SLICES('netprobe'), slice('netprobe', 'peers', 'netprobe-peers', two, []));
+    await until(() => changes().length === 3, 'the change after the reload');
+    await new Promise((r) => setTimeout(r, 300)); // a second, stale subscription would have applied it again by now
+    expect(changes()).toHaveLength(3);
+    expect(changes()[2]!.fields).toMatchObject({ added: 1, removed: 0, targets: 3 });
   });
 });
