@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Registry } from '../exporters/prom-registry.ts';
 import type { Config, ProbeConfig } from '../config/schema.ts';
-import { DEFAULT_EVERY_MS, tooManyTargets } from '../config/schema.ts';
 import { DnsResponder } from '../embedded/dns-responder.ts';
 import type { OtlpSink } from '../exporters/otlp.ts';
 import { otlpSettingsFromEnv } from '../exporters/otlp-settings.ts';
@@ -14,34 +13,30 @@ import { PrometheusSink } from '../exporters/prometheus.ts';
 import type { MetricSink } from '../metrics/catalog.ts';
 import { FanoutSink } from '../metrics/sinks-fanout.ts';
 import { interned } from '../metrics/labels.ts';
-import { RECORDERS } from '../metrics/recorder.ts';
-import { forgetProbe, probeSeries, recordRun, seriesIdentity, seriesOf } from '../metrics/recorder.ts';
+import { forgetProbe, probeSeries, RECORDERS, recordRun, seriesOf } from '../metrics/recorder.ts';
 import { KINDS, type TargetEnv } from '../probes/registry.ts';
-import { systemClock, type Clock, type TargetInfo } from '../probes/types.ts';
-import { Scheduler, type Job } from '../scheduler/scheduler.ts';
+import type { TargetInfo } from '../probes/types.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import type { ProbeSources } from '../targets/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { fdLimit, httpConnectionCap, mentionsFdExhaustion } from './fd-budget.ts';
 import { startHttpServer } from './http.ts';
 import { badHopOf, PathTracer } from './path-tracer.ts';
 import { StallMeter } from './stall.ts';
+import { type Expanded, expandProbe, type Scheduled, TargetTable } from './target-table.ts';
 import { ResultStore } from './results.ts';
 import { LocalVerdicts } from './verdicts.ts';
 import { VERSION } from './version.ts';
 
 export interface DaemonOptions {
   config: Config;
+  /** Probes of `config` whose targets come from discovery: their current form is taken from here, and their changes applied alone. */
+  live?: ProbeSources<ProbeConfig>;
   env: NodeJS.ProcessEnv;
   log: Logger;
   clock?: Clock;
   readFile?: (path: string) => string;
-}
-
-interface Scheduled {
-  probe: string;
-  kind: string;
-  target: TargetInfo;
-  /** The labels its series carry beyond the key: when they change, the old series go. */
-  identity: string;
 }
 
 /**
@@ -88,7 +83,15 @@ export class Daemon {
   #lastBeat: number;
   #responder: DnsResponder | undefined;
   #config: Config;
-  #scheduled = new Map<string, Scheduled>();
+  #live: ProbeSources<ProbeConfig> | undefined;
+  #unsubscribeLive = (): void => {};
+  readonly #table = new TargetTable();
+  /** Config loads and discovery changes apply one at a time. */
+  #serial: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  /** The last config load, and the last discovery change, applied; the reload gauge is 1 when both were. */
+  #fileOk = true;
+  #discoveryOk = true;
   #targetCounts = new Map<string, Record<string, string>>();
   readonly #invalidateMetrics: () => void;
   readonly #stalls = new StallMeter();
@@ -177,11 +180,12 @@ export class Daemon {
     daemon.#sink.set('buildInfo', { version: VERSION, runtime: `node ${process.versions.node}` }, 1);
     if (otlpSettings) log.info('exporting metrics over OTLP', { protocol: otlpSettings.protocol, intervalMs: otlpSettings.intervalMs });
     try {
-      await daemon.#apply(config);
+      await daemon.#apply(config, options.live);
     } catch (error) {
       await daemon.stop();
       throw error;
     }
+    daemon.#follow(options.live);
     daemon.#reloaded(true);
     return daemon;
   }
@@ -200,8 +204,15 @@ export class Daemon {
   }
   #embeddedAddress: { host: string; port: number } | undefined;
 
-  /** Applies a new config: targets are reconciled, removed ones lose their series. */
-  async reload(config: Config): Promise<void> {
+  /**
+   * Applies a new config (and the live targets of its probes, if any):
+   * targets are reconciled, removed ones lose their series.
+   */
+  reload(config: Config, live?: ProbeSources<ProbeConfig>): Promise<void> {
+    return this.#inTurn(() => this.#reload(config, live));
+  }
+
+  async #reload(config: Config, live: ProbeSources<ProbeConfig> | undefined): Promise<void> {
     if (config.listen.host !== this.#config.listen.host || config.listen.port !== this.#config.listen.port) {
       this.#log.warn('listen address changes need a restart; keeping the current one', { listen: this.url });
     }
@@ -209,12 +220,13 @@ export class Daemon {
       this.#log.warn('concurrency changes need a restart; keeping the current one', { concurrency: this.#config.concurrency });
     }
     try {
-      await this.#apply(config);
+      await this.#apply(config, live);
     } catch (error) {
       this.#reloaded(false);
       throw error;
     }
     this.#config = config;
+    this.#follow(live);
     this.#reloaded(true);
   }
 
@@ -224,9 +236,30 @@ export class Daemon {
   }
 
   #reloaded(ok: boolean): void {
-    this.#sink.set('configLastReloadSuccessful', {}, ok ? 1 : 0);
+    this.#fileOk = ok;
+    if (ok) this.#discoveryOk = true; // the load took the live targets as they stand
+    this.#sink.set('configLastReloadSuccessful', {}, this.#fileOk && this.#discoveryOk ? 1 : 0);
     if (ok) this.#sink.set('configLastReloadSuccessTimestamp', {}, this.#clock.wallNow() / 1000);
     this.#invalidateMetrics();
+  }
+
+  /** Runs config loads and discovery changes one after the other: both rewrite the scheduled set. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#serial.then(work);
+    this.#serial = next.catch(() => {});
+    return next;
+  }
+
+  /** Subscribes to the live targets of the config now running (dropping those of the one before). */
+  #follow(live: ProbeSources<ProbeConfig> | undefined): void {
+    this.#unsubscribeLive();
+    this.#live = live;
+    this.#unsubscribeLive = live
+      ? live.onChange((probes) => {
+          if (live !== this.#live || this.#stopped) return;
+          void this.#inTurn(() => (live === this.#live && !this.#stopped ? this.#retarget(probes) : Promise.resolve()));
+        })
+      : () => {};
   }
 
   /** fd exhaustion and other problems of the process itself: a counter and a rate-limited log line. */
@@ -254,57 +287,126 @@ export class Daemon {
     state.since = 0;
   }
 
-  async #apply(config: Config): Promise<void> {
-    await this.#syncResponder(config);
-    this.#prepareKinds(config);
-    const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
-    const jobs: Job[] = [];
-    const scheduled = new Map<string, Scheduled>();
-    for (const probe of config.probes) {
-      const def = KINDS[probe.kind]!;
-      const options: unknown = def.options(probe, env);
-      const targets: TargetInfo[] = def.targets(probe, env);
-      for (const target of targets) {
-        const key = `${probe.name}|${target.id}`;
-        scheduled.set(key, { probe: probe.name, kind: probe.kind, target, identity: seriesIdentity(RECORDERS[probe.kind], target, options) });
-        jobs.push({
-          key,
-          probe: probe.name,
-          schedule: probe.cron ? { cron: probe.cron } : { everyMs: probe.every ?? DEFAULT_EVERY_MS },
-          spread: probe.spread,
-          run: (signal) => this.#runOne(probe, options, target, key, signal),
-        });
-      }
+  /**
+   * The probes as they run now: those of `config`, and the live ones in their
+   * current form (discovery may have moved since the file was read), those
+   * still waiting for targets left out.
+   */
+  #effective(config: Config, live: ProbeSources<ProbeConfig> | undefined): ProbeConfig[] {
+    if (!live) return config.probes;
+    const out = config.probes.filter((probe) => !live.probes.has(probe.name));
+    const waiting: string[] = [];
+    for (const name of live.probes) {
+      const now = live.current(name);
+      if (now) out.push(now);
+      else waiting.push(name);
     }
-    // The file's count took "resolv.conf" as one server; the expansion is the real one.
-    if (scheduled.size > config.maxTargets) throw new Error(tooManyTargets(scheduled.size, config.maxTargets));
-    const previous = this.#scheduled;
-    this.#scheduled = scheduled;
-    this.#results.expect(scheduled.keys());
+    if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
+    return out;
+  }
+
+  #expand(probe: ProbeConfig, env: TargetEnv): Expanded {
+    return expandProbe(probe, env, (options, target, key, signal) => this.#runOne(probe, options, target, key, signal));
+  }
+
+
+  /** Removes the series of a target that left, or whose labels changed. */
+  async #removeTargetSeries(old: Scheduled): Promise<void> {
+    for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) await this.#sink.remove(instrument, match);
+  }
+
+  /** Removes what a probe owned as a whole (it left the config, or waits for targets again). */
+  async #forgetProbe(probe: string): Promise<void> {
+    for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
+    forgetProbe(probe);
+    eventLabels.forget(probe);
+  }
+
+  async #apply(config: Config, live: ProbeSources<ProbeConfig> | undefined): Promise<void> {
+    const probes = this.#effective(config, live);
+    await this.#syncResponder(probes, config);
+    this.#prepareKinds(probes, new Set(probes.map((p) => p.kind)));
+    const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
+    const { jobs, gone, left } = this.#table.replace(
+      probes.map((probe) => this.#expand(probe, env)),
+      config.maxTargets,
+    );
+    this.#results.expect(this.#table.keys());
     // Jobs of removed targets are stopped (in-flight runs aborted, so they
     // record nothing) before their series go; nothing recreates them after.
     this.#scheduler.reconcile(jobs);
-    for (const [key, old] of previous) {
-      const now = scheduled.get(key);
-      if (now && now.kind === old.kind && now.identity === old.identity) continue;
-      for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) {
-        await this.#sink.remove(instrument, match);
-      }
-    }
-    const names = new Set(config.probes.map((p) => p.name));
-    for (const probe of new Set([...previous.values()].map((s) => s.probe))) {
-      if (names.has(probe)) continue;
-      for (const { key: instrument, match } of probeSeries(probe)) await this.#sink.remove(instrument, match);
-      forgetProbe(probe);
-      eventLabels.forget(probe);
-    }
-    this.#scheduled = scheduled;
-    this.#results.expect(scheduled.keys());
-    this.verdicts.retain(scheduled.keys());
-    this.#tracer.retain(new Set(scheduled.keys()));
-    this.#setTargetCounts(scheduled);
+    for (const old of gone) await this.#removeTargetSeries(old);
+    for (const probe of left) await this.#forgetProbe(probe);
+    this.#results.expect(this.#table.keys());
+    this.verdicts.retain(this.#table.keys());
+    this.#tracer.retain(new Set(this.#table.keys()));
+    this.#setTargetCounts();
     this.#invalidateMetrics();
-    this.#log.info('probing', { probes: config.probes.length, targets: scheduled.size });
+    this.#log.info('probing', { probes: probes.length, targets: this.#table.size });
+  }
+
+  /**
+   * A discovery change: re-expands the probes named, and hands the scheduler
+   * only the jobs that were added, removed or changed. The config is not
+   * loaded or applied again; every other job keeps its slot and its series.
+   */
+  async #retarget(names: ReadonlySet<string>): Promise<void> {
+    const live = this.#live!;
+    const next = new Map<string, ProbeConfig | undefined>();
+    try {
+      for (const name of names) if (live.probes.has(name)) next.set(name, live.current(name));
+    } catch (error) {
+      this.#discoveryRejected(error);
+      return;
+    }
+    if (next.size === 0) return;
+    const env: TargetEnv = { readFile: this.#readFile, embeddedDns: this.#embeddedAddress };
+    let change;
+    try {
+      const expanded = new Map<string, Expanded | undefined>();
+      for (const [name, probe] of next) expanded.set(name, probe ? this.#expand(probe, env) : undefined);
+      change = this.#table.change(expanded, this.#config.maxTargets);
+    } catch (error) {
+      this.#discoveryRejected(error);
+      return;
+    }
+    const waiting = [...next].filter(([, probe]) => !probe).map(([name]) => name);
+    if (waiting.length) this.#log.info('probes waiting for discovered targets', { probes: waiting });
+    const { upsert, remove, gone, emptied, added, changed } = change;
+    if (upsert.length === 0 && remove.length === 0) {
+      this.#discoveryApplied();
+      return;
+    }
+    const kinds = new Set([...next.values()].flatMap((probe) => (probe ? [probe.kind] : [])));
+    if (kinds.size) this.#prepareKinds(this.#table.configs(), kinds);
+    this.#results.expect(this.#table.keys());
+    this.#scheduler.patch(upsert, remove);
+    for (const old of gone) await this.#removeTargetSeries(old);
+    for (const name of emptied) await this.#forgetProbe(name);
+    if (remove.length) {
+      this.verdicts.retain(this.#table.keys());
+      this.#tracer.retain(new Set(this.#table.keys()));
+    }
+    this.#setTargetCounts(new Set(next.keys()));
+    this.#discoveryApplied();
+    this.#invalidateMetrics();
+    this.#log.info('discovered targets changed', { probes: [...next.keys()], added, removed: remove.length, changed, targets: this.#table.size });
+  }
+
+  #discoveryApplied(): void {
+    if (this.#discoveryOk) return;
+    this.#discoveryOk = true;
+    this.#sink.set('configLastReloadSuccessful', {}, this.#fileOk ? 1 : 0);
+    this.#invalidateMetrics();
+  }
+
+  #discoveryRejected(error: unknown): void {
+    this.#discoveryOk = false;
+    this.#sink.set('configLastReloadSuccessful', {}, 0);
+    this.#invalidateMetrics();
+    this.#log.error('discovered targets not applied; keeping the running targets', {
+      problems: error instanceof Error && 'problems' in error ? (error as { problems: string[] }).problems : [String(error instanceof Error ? error.message : error)],
+    });
   }
 
   async #runOne(probe: ProbeConfig, options: unknown, target: TargetInfo, key: string, signal: AbortSignal): Promise<void> {
@@ -363,16 +465,14 @@ export class Daemon {
     this.#tracer.observe(key, probe.name, probe.kind, target, success, result);
   }
 
-  #setTargetCounts(scheduled: Map<string, Scheduled>): void {
-    const counts = new Map<string, { labels: Record<string, string>; n: number }>();
-    for (const { probe, target } of scheduled.values()) {
-      const id = `${probe}|${target.kind}`;
-      const entry = counts.get(id) ?? { labels: { probe, target_kind: target.kind }, n: 0 };
-      entry.n += 1;
-      counts.set(id, entry);
+  /** `netprobe_targets` per (probe, target_kind); `only`: recount just these probes. */
+  #setTargetCounts(only?: ReadonlySet<string>): void {
+    const counts = this.#table.counts(only);
+    for (const [id, labels] of this.#targetCounts) {
+      if (only && !only.has(labels.probe!)) continue;
+      if (!counts.has(id)) void this.#sink.remove('targets', labels);
+      this.#targetCounts.delete(id);
     }
-    for (const [id, labels] of this.#targetCounts) if (!counts.has(id)) void this.#sink.remove('targets', labels);
-    this.#targetCounts = new Map();
     for (const [id, { labels, n }] of counts) {
       this.#sink.set('targets', labels, n);
       this.#targetCounts.set(id, labels);
@@ -380,16 +480,17 @@ export class Daemon {
   }
 
   /** Lets each kind acquire its process-wide resources up front (a missing privilege fails the start). */
-  #prepareKinds(config: Config): void {
+  #prepareKinds(probes: readonly ProbeConfig[], kinds: ReadonlySet<string>): void {
     for (const def of Object.values(KINDS)) {
-      const configs = config.probes.filter((p) => p.kind === def.kind);
+      if (!kinds.has(def.kind)) continue;
+      const configs = probes.filter((p) => p.kind === def.kind);
       if (!def.prepare || configs.length === 0) continue;
       for (const { msg, ...fields } of def.prepare(configs)) this.#log.info(String(msg), fields);
     }
   }
 
-  async #syncResponder(config: Config): Promise<void> {
-    const wanted = config.probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
+  async #syncResponder(probes: readonly ProbeConfig[], config: Config): Promise<void> {
+    const wanted = probes.some((p) => p.kind === 'dns' && p.servers.includes('embedded'));
     const { fault, port, answerDelay } = config.embedded.dns;
     if (wanted && !this.#responder) {
       this.#responder = new DnsResponder({ port, fault, answerDelayMs: answerDelay });
@@ -407,6 +508,9 @@ export class Daemon {
 
   /** Stops probing (in-flight runs aborted), flushes OTLP, closes listeners. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribeLive();
+    await this.#serial;
     clearInterval(this.#heartbeat);
     this.verdicts.stop();
     this.#stalls.stop();

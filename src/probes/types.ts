@@ -2,17 +2,10 @@
 // lookup, one paping run, one MTU sweep) and return plain data; they never
 // throw for network failures and never import metrics or exporters.
 
-export interface Clock {
-  /** Monotonic milliseconds, for durations. */
-  now(): number;
-  /** Wall-clock milliseconds since the epoch, for timestamps. */
-  wallNow(): number;
-}
+import type { Clock } from '../util/clock.ts';
 
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  wallNow: () => Date.now(),
-};
+// Clock lives in src/util (the scheduler takes it too, and imports nothing of probes).
+export { type Clock, systemClock } from '../util/clock.ts';
 
 export interface ProbeContext {
   /** Aborted when the daemon stops or the run exceeds its deadline. */

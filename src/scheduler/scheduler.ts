@@ -2,7 +2,7 @@
 // pair never overlap, and how many runs are in flight at once. A job makes one
 // run when called; it knows nothing of timers.
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Clock } from '../probes/types.ts';
+import type { Clock } from '../util/clock.ts';
 import { nextSlot, phaseOffset, startupWindow } from './spread.ts';
 import { WakeQueue } from './wake-queue.ts';
 
@@ -84,19 +84,43 @@ export class Scheduler {
    * stable hashed offset. Returns the keys removed.
    */
   reconcile(jobs: readonly Job[]): string[] {
-    const wanted = new Map(jobs.map((job) => [job.key, job]));
+    const wanted = new Set(jobs.map((job) => job.key));
+    return this.patch(jobs, [...this.#entries.keys()].filter((key) => !wanted.has(key)));
+  }
+
+  /**
+   * Changes only the jobs named: `upsert` starts new keys and replaces kept
+   * ones (which keep their slot unless their schedule changed), `remove` stops
+   * keys. Every other job is not looked at, so a change of a few targets
+   * (discovery) costs what it touches, not what is scheduled. Returns the keys
+   * removed.
+   */
+  patch(upsert: readonly Job[], remove: Iterable<string>): string[] {
     const removed: string[] = [];
-    for (const [key, entry] of this.#entries) {
-      const next = wanted.get(key);
-      if (!next || JSON.stringify(next.schedule) !== JSON.stringify(entry.job.schedule) || next.spread !== entry.job.spread) {
+    let cron = false;
+    for (const key of remove) {
+      const entry = this.#entries.get(key);
+      if (!entry) continue;
+      cron ||= 'cron' in entry.job.schedule;
+      this.#drop(entry);
+      this.#entries.delete(key);
+      removed.push(key);
+    }
+    const fresh: Job[] = [];
+    for (const next of upsert) {
+      const entry = this.#entries.get(next.key);
+      cron ||= 'cron' in next.schedule;
+      if (!entry) {
+        fresh.push(next);
+      } else if (JSON.stringify(next.schedule) !== JSON.stringify(entry.job.schedule) || next.spread !== entry.job.spread) {
+        cron ||= 'cron' in entry.job.schedule;
         this.#drop(entry);
-        this.#entries.delete(key);
-        if (!next) removed.push(key);
+        this.#entries.delete(next.key);
+        fresh.push(next);
       } else {
         entry.job = next; // new options take effect on the next run
       }
     }
-    const fresh = jobs.filter((job) => !this.#entries.has(job.key));
     const now = this.#clock.wallNow();
     for (const job of fresh) {
       const entry: Entry = { job, busy: false, offsetMs: 0, dueWall: Number.NaN, first: true };
@@ -112,8 +136,13 @@ export class Scheduler {
       }
       this.#enqueue(entry, due);
     }
-    this.#syncCronTasks();
+    if (cron) this.#syncCronTasks();
     return removed;
+  }
+
+  /** When the job `key` runs next (wall-clock ms); undefined for unknown keys, NaN while it waits for no timer (cron between firings). */
+  nextDue(key: string): number | undefined {
+    return this.#entries.get(key)?.dueWall;
   }
 
   /** Number of runs in flight or waiting for a concurrency slot. */

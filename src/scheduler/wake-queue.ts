@@ -4,7 +4,7 @@
 // targets on hashed phases woke the process ~200 times a second (each timer a
 // Timeout object in a per-delay list); here they share wake-ups, and a run
 // costs one heap push instead of a timer.
-import type { Clock } from '../probes/types.ts';
+import type { Clock } from '../util/clock.ts';
 
 /**
  * Runs due this close together share one wake-up. A run may so start up to

@@ -1,6 +1,6 @@
 // Target types shared by every target source (static config, resolv.conf,
 // Kubernetes discovery). A source is a live set: the daemon reads current()
-// and re-expands its probes when onChange fires. Ids are stable for as long
+// and re-expands the probes that use it when onChange fires. Ids are stable for as long
 // as the thing they name exists, so the daemon can diff two sets and remove
 // the metric series of targets that left.
 import type { TargetInfo } from '../probes/types.ts';
@@ -10,6 +10,21 @@ export interface TargetSource<T> {
   current(): readonly T[];
   /** Called after every change of current(); returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
+}
+
+/**
+ * The live targets of a config's probes, by probe name: a probe that lists
+ * discovered targets gets its current form (`P`, targets filled in) from here,
+ * and onChange names the probes whose sources changed, so the daemon
+ * re-expands those alone and the config is not loaded again.
+ */
+export interface ProbeSources<P> {
+  /** Names of the probes whose targets come from here. */
+  readonly probes: ReadonlySet<string>;
+  /** The probe as its targets stand now; undefined while it has none (it runs nothing and waits). Throws when it no longer validates. */
+  current(probe: string): P | undefined;
+  /** Called with the probes whose sources changed (a burst of changes may come as one call); returns an unsubscribe function. */
+  onChange(listener: (probes: ReadonlySet<string>) => void): () => void;
 }
 
 /** A DNS server found through discovery: the Service VIP or one ready CoreDNS pod. */

@@ -1,15 +1,16 @@
 // Discovery refs in a config -> a plain config the kinds accept; and the
-// whole loop with the real daemon: discovered peers probed over loopback TCP,
-// a peer that leaves the API loses its series on /metrics.
+// whole loop with the real daemon fed by the live targets: discovered peers
+// probed over loopback TCP, a peer that leaves the API loses its series on /metrics.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { probeSourcesOf } from '../../src/app/cluster-targets.ts';
 import { Daemon } from '../../src/app/daemon.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
-import { EMPTY_SNAPSHOT, type DiscoverySnapshot, onDiscoveredChange, resolveDiscoveryRefs, snapshotOf } from '../../src/targets/kubernetes/resolve.ts';
+import { EMPTY_SNAPSHOT, type DiscoverySnapshot, refSources, resolveDiscoveryRefs, resolveProbe, snapshotOf } from '../../src/targets/kubernetes/resolve.ts';
 import { silentLogger } from '../../src/util/logger.ts';
 import { repoRoot } from '../deploy/kustomize.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
@@ -77,6 +78,20 @@ describe('resolveDiscoveryRefs', () => {
   });
 });
 
+describe('resolveProbe and refSources', () => {
+  it('resolve one probe as resolveDiscoveryRefs does, and name the sources it uses', () => {
+    for (const probe of defaultConfig.probes as Probe[]) {
+      const whole = byName(resolveDiscoveryRefs({ probes: [probe] }, snap).config).get(probe.name);
+      expect(resolveProbe(probe, snap)).toEqual(whole);
+    }
+    const p = byName(defaultConfig);
+    expect([...refSources(p.get('peers-tcp'))]).toEqual(['peers']);
+    expect([...refSources(p.get('dns-endpoints'))]).toEqual(['dnsEndpoints']);
+    expect([...refSources(p.get('dns-resolver'))]).toEqual([]);
+    expect(resolveProbe(p.get('peers-tcp')!, EMPTY_SNAPSHOT)).toBeUndefined();
+  });
+});
+
 describe('discovery driving the daemon', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -111,12 +126,10 @@ describe('discovery driving the daemon', () => {
     expect(await discovery.synced(3000)).toBe(true);
 
     const raw = { sourceNode: 'n1', listen: '127.0.0.1:0', kubernetes: { peers: 8 }, probes: [{ name: 'peers-tcp', kind: 'tcp', every: '1s', targets: [`kubernetes:peers:${port}`], count: 1, timeout: '1s' }] };
-    const build = () => configSchema.parse(resolveDiscoveryRefs(raw, snapshotOf(discovery)).config);
-    const daemon = await Daemon.start({ config: build(), env: {}, log: silentLogger });
+    const config = configSchema.parse(resolveDiscoveryRefs(raw, snapshotOf(discovery)).config);
+    const live = probeSourcesOf(raw, discovery, { file: 'test.yaml', debounceMs: 50 });
+    const daemon = await Daemon.start({ config, live, env: {}, log: silentLogger });
     cleanup.push(() => daemon.stop());
-    const reloads: Promise<void>[] = [];
-    cleanup.push(async () => Promise.all(reloads));
-    onDiscoveredChange(discovery, () => reloads.push(daemon.reload(build())), 50);
 
     const metrics = async () => (await fetch(`${daemon.url}/metrics`)).text();
     const connected = (ip: string) => new RegExp(`netprobe_tcp_connects_total\\{[^}]*target="${ip.replaceAll('.', '\\.')}:${port}",target_kind="peer",target_node="n\\d"[^}]*result="connected"\\} [1-9]`);
@@ -128,7 +141,7 @@ describe('discovery driving the daemon', () => {
     expect(text).toMatch(connected('127.0.0.2'));
     expect(text).toMatch(connected('127.0.0.3'));
 
-    // n3's pod goes away in the API: after the debounced reload its series are gone.
+    // n3's pod goes away in the API: once the debounced change is applied its series are gone.
     f.upsert(SLICES('netprobe'), slice('netprobe', 'peers', 'netprobe-peers', [{ ip: '127.0.0.2', node: 'n2' }], []));
     for (let i = 0; i < 100 && text.includes('127.0.0.3'); i++) {
       await new Promise((r) => setTimeout(r, 50));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/probes/types.ts';
+import { systemClock } from '../../src/util/clock.ts';
 import { Scheduler, type Job } from '../../src/scheduler/scheduler.ts';
 import { nextSlot, phaseOffset, startupWindow } from '../../src/scheduler/spread.ts';
 import { COALESCE_MS } from '../../src/scheduler/wake-queue.ts';
@@ -123,6 +123,31 @@ describe('Scheduler', () => {
     await sleep(20);
     expect(removed).toEqual(['p|b']);
     expect(counts).toEqual({ 'p|a': 1, 'p|b': 1, 'p|c': 1 }); // p|a was not restarted
+  });
+
+  it('patch touches only the jobs it names: the others keep their due time and their count', async () => {
+    const h = harness();
+    active = h.scheduler;
+    const counts: Record<string, number> = {};
+    const counting = (key: string, everyMs = 10_000) => job(key, everyMs, async () => void (counts[key] = (counts[key] ?? 0) + 1), true);
+    h.scheduler.reconcile([counting('static|x'), counting('peers|a'), counting('peers|b')]);
+    await sleep(20);
+    const due = { x: h.scheduler.nextDue('static|x')!, a: h.scheduler.nextDue('peers|a')! };
+    expect(due.x).toBeGreaterThan(Date.now()); // waiting for its next slot
+    // peers|b leaves, peers|c joins, peers|a is replaced (same schedule); static|x is not named.
+    const removed = h.scheduler.patch([counting('peers|a'), counting('peers|c')], ['peers|b', 'peers|unknown']);
+    await sleep(20);
+    expect(removed).toEqual(['peers|b']);
+    expect(h.scheduler.nextDue('static|x')).toBe(due.x);
+    expect(h.scheduler.nextDue('peers|a')).toBe(due.a);
+    expect(h.scheduler.nextDue('peers|b')).toBeUndefined();
+    expect(h.scheduler.nextDue('peers|c')).toBeGreaterThan(Date.now());
+    expect(counts).toEqual({ 'static|x': 1, 'peers|a': 1, 'peers|b': 1, 'peers|c': 1 });
+    // A replaced job with another schedule starts over (a new first run).
+    h.scheduler.patch([counting('peers|a', 20_000)], []);
+    await sleep(20);
+    expect(counts['peers|a']).toBe(2);
+    expect(h.scheduler.nextDue('static|x')).toBe(due.x);
   });
 
   it('drives cron schedules with a seconds field', async () => {

@@ -2,10 +2,10 @@ import { Command, Option } from 'commander';
 import { Daemon } from '../../app/daemon.ts';
 import { EMBEDDED_DEFAULT_YAML } from '../../app/embedded-default.ts';
 import { parseHostPort } from '../../config/common.ts';
+import type { ClusterTargets, LoadedConfig } from '../../app/cluster-targets.ts';
 import { ConfigError, loadConfigFile, parseConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { createLogger, type Level } from '../../util/logger.ts';
-import type { ClusterTargets } from '../discovery.ts';
 import { EXIT_USAGE, UsageError, action } from '../errors.ts';
 
 const IN_CLUSTER_CONFIG = '/etc/netprobe/config.yaml';
@@ -33,19 +33,21 @@ export function runCommand(): Command {
 async function runDaemon(flags: RunFlags): Promise<number> {
   const log = createLogger(flags.logLevel);
   const file = flags.config ?? process.env.NETPROBE_CONFIG ?? (process.env.KUBERNETES_SERVICE_HOST ? IN_CLUSTER_CONFIG : undefined);
-  // A `kubernetes:` block starts discovery first: its targets fill the config's refs.
+  // A `kubernetes:` block starts discovery first: it feeds the targets of the probes that name refs.
   let cluster: ClusterTargets | undefined;
   try {
-    cluster = file ? await (await import('../discovery.ts')).startClusterTargets(file, process.env, log) : undefined;
+    cluster = file ? await (await import('../../app/cluster-targets.ts')).startClusterTargets(file, process.env, log) : undefined;
   } catch (error) {
     process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `netprobe run: ${file}: ${(error as Error).message}\n`);
     return EXIT_USAGE;
   }
-  const load = (): Config =>
-    applyFlags(cluster ? cluster.load() : file ? loadConfigFile(file) : parseConfig(EMBEDDED_DEFAULT_YAML, '(embedded default)'), flags);
-  let config: Config;
+  const load = (): Partial<LoadedConfig> & { config: Config } => {
+    const loaded = cluster ? cluster.load() : { config: file ? loadConfigFile(file) : parseConfig(EMBEDDED_DEFAULT_YAML, '(embedded default)') };
+    return { ...loaded, config: applyFlags(loaded.config, flags) };
+  };
+  let loaded: ReturnType<typeof load>;
   try {
-    config = load();
+    loaded = load();
   } catch (error) {
     await cluster?.stop();
     if (!(error instanceof ConfigError)) throw error;
@@ -56,7 +58,7 @@ async function runDaemon(flags: RunFlags): Promise<number> {
 
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ config, env: process.env, log });
+    daemon = await Daemon.start({ ...loaded, env: process.env, log });
   } catch (error) {
     // Target expansion (resolv.conf without nameservers, bad server) and listen errors.
     await cluster?.stop();
@@ -64,15 +66,15 @@ async function runDaemon(flags: RunFlags): Promise<number> {
     return EXIT_USAGE;
   }
   process.stdout.write(`netprobe ${file ? `(${file})` : '(embedded default)'}: metrics at ${daemon.url}/metrics\n`);
-  cluster?.attach(daemon, (next) => applyFlags(next, flags));
+  cluster?.attach(daemon);
   if (daemon.embeddedDns) {
-    process.stdout.write(`embedded DNS responder on ${daemon.embeddedDns.host}:${daemon.embeddedDns.port} (udp+tcp), fault: ${config.embedded.dns.fault}\n`);
+    process.stdout.write(`embedded DNS responder on ${daemon.embeddedDns.host}:${daemon.embeddedDns.port} (udp+tcp), fault: ${loaded.config.embedded.dns.fault}\n`);
   }
 
   process.on('SIGHUP', () => {
     try {
       const next = load();
-      daemon.reload(next).then(
+      daemon.reload(next.config, next.live).then(
         () => log.info('config reloaded', { file: file ?? '(embedded default)' }),
         (error: Error) => log.error('config reload failed; targets of the running config kept', { error: error.message }),
       );

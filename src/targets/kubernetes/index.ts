@@ -8,7 +8,7 @@ import { resolvConfNameservers } from './objects.ts';
 export { DISCOVERY_REFS, type DiscoveryRef, type DiscoverySourceName, type KubernetesConfig, isDiscoveryRef, kubernetesSchema, parseDiscoveryRef } from './config.ts';
 export { type Discovery, type DiscoveryDeps, type DiscoveryOptions, DISCOVERY_RESOURCES, type DiscoveryResource, startDiscovery } from './discovery.ts';
 export { DISCOVERY_ERROR_REASONS, type DiscoveryErrorReason } from './client.ts';
-export { type DiscoverySnapshot, EMPTY_SNAPSHOT, PLACEHOLDER_SNAPSHOT, onDiscoveredChange, type Resolved, resolveDiscoveryRefs, snapshotOf } from './resolve.ts';
+export { type DiscoverySnapshot, EMPTY_SNAPSHOT, PLACEHOLDER_SNAPSHOT, onDiscoveredChange, refSources, type Resolved, resolveDiscoveryRefs, resolveProbe, snapshotOf } from './resolve.ts';
 
 export interface DiscoveryEnv extends ConnectionEnv {
   /** The top-level `sourceNode`, when set (else $NODE_NAME). */

@@ -1,8 +1,9 @@
 // Turns a config that names discovered targets (`kubernetes:<source>[:<port>]`
 // in dns `servers`, tcp and icmp `targets`) into a plain config the per-kind
-// schemas already accept, from a snapshot of discovery. The daemon re-runs it
-// whenever discovery changes and reloads: targets that left are then gone
-// from the config, so the daemon's reconcile removes their series.
+// schemas already accept, from a snapshot of discovery. Config loading runs it
+// over the whole file (stand-ins to check it, the current sets to validate
+// it); the daemon's live targets (src/app/cluster-targets.ts) run it per
+// probe, for the probes whose sources changed, so the file is not reloaded.
 //
 // Works on the raw (parsed YAML, not yet validated) config so that the kinds
 // need no knowledge of Kubernetes: the config loader runs it between YAML
@@ -85,7 +86,22 @@ export function resolveDiscoveryRefs(raw: Record<string, unknown>, snap: Discove
   return { config: { ...rest, probes: out }, skipped };
 }
 
-function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): Record<string, unknown> | undefined {
+/** The discovery sources a probe's list names (empty: it names none and needs no discovery). */
+export function refSources(probe: unknown): Set<DiscoverySourceName> {
+  const sources = new Set<DiscoverySourceName>();
+  if (probe === null || typeof probe !== 'object') return sources;
+  const p = probe as Record<string, unknown>;
+  const list = p.kind === 'dns' ? p.servers : p.kind === 'tcp' || p.kind === 'icmp' ? p.targets : undefined;
+  if (!Array.isArray(list)) return sources;
+  for (const entry of list) {
+    const ref = typeof entry === 'string' ? parseDiscoveryRef(entry) : undefined;
+    if (ref) sources.add(ref.source);
+  }
+  return sources;
+}
+
+/** One probe with its refs replaced; undefined while they find nothing and it lists nothing else. Throws like resolveDiscoveryRefs. */
+export function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): Record<string, unknown> | undefined {
   if (probe === null || typeof probe !== 'object') return probe;
   const field = probe.kind === 'dns' ? 'servers' : probe.kind === 'tcp' || probe.kind === 'icmp' ? 'targets' : undefined;
   const list = field ? probe[field] : undefined;
@@ -143,17 +159,27 @@ function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnapshot): 
 
 /**
  * Calls `listener` once discovery has been quiet for `debounceMs` after a
- * change of the sets probes use: a burst of watch events (a rollout) becomes
- * one reload. Returns the unsubscribe function.
+ * change of the sets probes use, with the sources that changed: a burst of
+ * watch events (a rollout) becomes one call. Returns the unsubscribe function.
  */
-export function onDiscoveredChange(discovery: Discovery, listener: () => void, debounceMs = 1000): () => void {
+export function onDiscoveredChange(
+  discovery: Discovery,
+  listener: (sources: ReadonlySet<DiscoverySourceName>) => void,
+  debounceMs = 1000,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
-  const fire = () => {
+  let changed = new Set<DiscoverySourceName>();
+  const fire = (source: DiscoverySourceName) => () => {
+    changed.add(source);
     clearTimeout(timer);
-    timer = setTimeout(listener, debounceMs);
+    timer = setTimeout(() => {
+      const sources = changed;
+      changed = new Set();
+      listener(sources);
+    }, debounceMs);
     timer.unref?.();
   };
-  const offs = [discovery.dnsService.onChange(fire), discovery.dnsEndpoints.onChange(fire), discovery.peers.onChange(fire)];
+  const offs = [discovery.dnsService.onChange(fire('dnsService')), discovery.dnsEndpoints.onChange(fire('dnsEndpoints')), discovery.peers.onChange(fire('peers'))];
   return () => {
     clearTimeout(timer);
     for (const off of offs) off();
