@@ -1,5 +1,6 @@
 // What each UDP mode puts on the wire, as the server sees it: source ports
-// and ordering (DESIGN §4; this is what tells the F1 conntrack race apart).
+// and ordering (src/probes/dns/README.md, "What goes on the wire"; this is what
+// tells the F1 conntrack race apart).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../src/probes/types.ts';
 import { useFakeTime } from '../support/fake-time.ts';

@@ -1,5 +1,5 @@
 // The network-namespace lab: a typed API over iproute2 and nftables that builds
-// the cluster failure modes of DESIGN §7 (see docs/lab.md). Typical use:
+// the cluster failure modes F1-F9 (docs/lab.md). Typical use:
 //
 //   import { Lab, requireLab, buildServiceVipLab } from './harness.ts';
 //   const labAvailable = requireLab({ commands: ['dnsmasq'] }); // throws when CI=true and the lab cannot run
