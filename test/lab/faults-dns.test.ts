@@ -29,7 +29,7 @@ import {
   type NetprobeDaemon,
   type Sample,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
 const labAvailable = requireLab({ commands: ['dnsmasq', 'dig'] });

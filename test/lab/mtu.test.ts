@@ -18,7 +18,7 @@ import {
   requireLab,
   type RouterLab,
   type TunnelLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 const labAvailable = requireLab();
 const TIMEOUT_MS = 400;

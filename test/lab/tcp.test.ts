@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, NODE_BIN, requireLab, runNetprobe, startNetprobeDaemon, type NetprobeDaemon } from './harness.ts';
+import { Lab, NODE_BIN, requireLab, runNetprobe, startNetprobeDaemon, type NetprobeDaemon } from './harness/index.ts';
 
 const labAvailable = requireLab();
 

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTunnelLab, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness.ts';
+import { buildTunnelLab, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
