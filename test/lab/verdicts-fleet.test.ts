@@ -78,7 +78,8 @@ describe.skipIf(!labAvailable)('fleet verdicts through Prometheus: F3 (cross-nod
   });
 
   it('healthy fleet: diagnose exits 0 over two nodes', { timeout: 90_000 }, async () => {
-    const { result } = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0 && /"lab-node-2"/.test(r.stdout), 60_000);
+    // Wait for both nodes' first scrapes: the second daemon's series may land before the first's.
+    const { result } = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0 && /"lab-node-1"/.test(r.stdout) && /"lab-node-2"/.test(r.stdout), 60_000);
     expect(result.code, `${result.stdout}${result.stderr}${prom.output()}`).toBe(0);
     expect(JSON.parse(result.stdout).nodes).toEqual(['lab-node-1', 'lab-node-2']);
   });
