@@ -119,7 +119,10 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
   const podRoute = { dst: POD_SUBNET, gateway: DNS_HOST_ADDRESS };
   await lab.addRoute(nodeNs, podRoute.dst, { gateway: podRoute.gateway });
   // Without a route covering the VIP the kernel answers "network unreachable" before NAT runs.
-  await lab.addRoute(nodeNs, SERVICE_RANGE, { dev: nodeToDns.a });
+  // Via the DNS namespace, not on-link: an untranslated VIP packet (F2) reaches it and
+  // is dropped there (no forwarding: timeout), instead of waiting on ARP for the VIP,
+  // whose failure sends "host unreachable" to whichever query is pending then.
+  await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: DNS_HOST_ADDRESS });
 
   const dnatRuleset = vipDnatRuleset(SERVICE_VIP, podIps);
   await lab.nft(nodeNs, dnatRuleset);
