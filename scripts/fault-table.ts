@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedConfigFor, startAlertmanager, startWebhook } from '../test/alerts/alertmanager-harness.ts';
 import { RULES_FILE } from '../test/alerts/rules.ts';
-import { startPrometheus } from '../test/e2e/prometheus-harness.ts';
+import { startPrometheus } from '../test/support/prometheus.ts';
 import { labConfigFromShipped, shippedPeerPort, startPeerListener } from '../test/e2e/shipped-config.ts';
 import {
   breakUpstream,
@@ -36,7 +36,7 @@ import {
   stopDnsServer,
   type ServiceVipLab,
   type ServiceVipLabOptions,
-} from '../test/lab/harness.ts';
+} from '../test/lab/harness/index.ts';
 
 const DOC = fileURLToPath(new URL('../docs/diagnosis.md', import.meta.url));
 const BEGIN = '<!-- fault-table:begin (scripts/fault-table.ts writes this section) -->';
@@ -135,7 +135,14 @@ async function measure(fault: Fault | undefined, healthyS: number): Promise<Row>
     stops.push(() => am.stop());
     const daemon = await startNetprobeDaemon(lab, vip.nodeNs, configFile, 60_000);
     stops.push(() => daemon.process.stop());
-    const prom = await startPrometheus(dir, RULES_FILE, listen, 'lab-node', { scrapeInterval: '15s', alertmanager: am.url.replace('http://', '') });
+    const prom = await startPrometheus({
+      dir,
+      rulesFile: RULES_FILE,
+      jobs: { netprobe: [listen] },
+      labels: { node: 'lab-node' },
+      scrapeInterval: '15s',
+      alertmanager: am.url.replace('http://', ''),
+    });
     stops.push(() => prom.stop());
     const base = `http://${listen}`;
     await sleep(WARMUP_S * 1000);

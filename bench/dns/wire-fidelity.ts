@@ -19,7 +19,7 @@
 // the lab's namespaces (198.18.0.0/15).
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { injectConntrackRace, Lab, removeConntrackRace } from '../../test/lab/harness.ts';
+import { injectConntrackRace, Lab, removeConntrackRace } from '../../test/lab/harness/index.ts';
 import { buildWireLab, capture, glibcLookups, lookupsOf, netprobeLookups, wireStats, type WireLab, type WireStats } from '../../test/dns/wire-capture.ts';
 
 const LOOKUPS = Number(process.argv[2] ?? 40);

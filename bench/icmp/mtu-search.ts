@@ -11,7 +11,7 @@
 //
 //   npm run bench:mtu -- [--runs 5] [--timeout 1s]
 import path from 'node:path';
-import { buildRouterLab, injectPmtuBlackhole, Lab, type RouterLab } from '../../test/lab/harness.ts';
+import { buildRouterLab, injectPmtuBlackhole, Lab, type RouterLab } from '../../test/lab/harness/index.ts';
 import { fmtRatio, fmtSpread, spread } from '../footprint/measure.ts';
 
 const args = process.argv.slice(2);

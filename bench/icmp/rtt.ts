@@ -8,7 +8,7 @@ import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
 import { summarize } from '../../src/util/stats.ts';
-import { buildRouterLab, Lab } from '../../test/lab/harness.ts';
+import { buildRouterLab, Lab } from '../../test/lab/harness/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {

@@ -11,7 +11,7 @@
 // the rounds. Needs root (namespaces; mtr below a 1 s interval).
 //
 //   node bench/trace/vs-mtr.ts [--rounds 5] [--count 10] [--interval 0.1]
-import { buildHopLab, Lab, netprobeArgv } from '../../test/lab/harness.ts';
+import { buildHopLab, Lab, netprobeArgv } from '../../test/lab/harness/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {

@@ -38,9 +38,12 @@ export interface ClusterTargets {
   stop(): Promise<void>;
 }
 
-/** Checks the file with one stand-in per discovery ref: positioned errors, no cluster needed. */
-function checkShape(file: string): Config {
-  return loadConfigFile(file, { transform: (raw) => resolveDiscoveryRefs(raw, PLACEHOLDER_SNAPSHOT).config });
+/** Discovery refs replaced by one stand-in target each: the file's shape is checked with no cluster. */
+export const withStandIns = (raw: Record<string, unknown>): Record<string, unknown> => resolveDiscoveryRefs(raw, PLACEHOLDER_SNAPSHOT).config;
+
+/** Checks the file with one stand-in per discovery ref: positioned errors, no cluster needed (also `netprobe validate-config`). */
+export function checkShape(file: string): Config {
+  return loadConfigFile(file, { transform: withStandIns });
 }
 
 /**

@@ -2,7 +2,9 @@
 // lookup, one paping run, one MTU sweep) and return plain data; they never
 // throw for network failures and never import metrics or exporters.
 
+import type { ZodType } from 'zod';
 import type { Clock } from '../util/clock.ts';
+import type { KindName } from './kind-names.ts';
 
 // Clock lives in src/util (the scheduler takes it too, and imports nothing of probes).
 export { type Clock, systemClock } from '../util/clock.ts';
@@ -30,3 +32,33 @@ export type ProbeFn<Target, Options, Result> = (
   options: Options,
   ctx: ProbeContext,
 ) => Promise<Result>;
+
+// The entry of one kind in the registry (src/probes/registry.ts): each kind's kind.ts
+// builds one, against this contract rather than against the table that lists them.
+/** What target expansion may consult besides the probe's own config. */
+export interface TargetEnv {
+  /** Reads a file such as /etc/resolv.conf (injected for tests). */
+  readFile(path: string): string;
+  /** Address of netprobe's own loopback DNS responder, when it runs. */
+  embeddedDns?: { host: string; port: number };
+}
+
+export interface ProbeKindDef<Kind extends KindName, Config extends { kind: Kind }, Target extends TargetInfo, Options, Result> {
+  kind: Kind;
+  schema: ZodType<Config>;
+  targets(config: Config, env: TargetEnv): Target[];
+  options(config: Config, env: TargetEnv): Options;
+  run: ProbeFn<Target, Options, Result>;
+  /** Upper bound of one run when the config sets no `deadline`. */
+  deadlineMs(options: Options): number;
+  verdict(result: Result): { success: boolean; reason: string };
+  /**
+   * Acquires process-wide resources for these probe configs up front (the ICMP
+   * socket), so a missing privilege is a setup error at start, not a failed
+   * run later. Returns what to log about them.
+   */
+  prepare?(configs: Config[]): Record<string, unknown>[];
+  /** Releases what prepare acquired (daemon stop). */
+  release?(): void;
+}
+

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT_YAML } from '../../src/app/embedded-default.ts';
-import { withStandIns } from '../../src/cli/commands/validate-config.ts';
+import { withStandIns } from '../../src/app/cluster-targets.ts';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
 
 const run = promisify(execFile);

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDashboards } from '../../dashboards/generate.ts';
 import { dashboardQueries, toPromQL } from '../../dashboards/lib/queries.ts';
 import { RULES_PATH } from '../../deploy/prometheus/generate-prometheusrule.ts';
-import { type Netprobe, type Prometheus, compressTime, instantQuery, prometheusAvailable, startNetprobe, startPrometheus, waitFor } from '../e2e/prometheus-harness.ts';
+import { type Netprobe, compressTime, startNetprobe } from '../e2e/prometheus-harness.ts';
+import { type Prometheus, instantQuery, prometheusAvailable, startPrometheus, waitFor } from '../support/prometheus.ts';
 import { OVERLAYS_DIR, flavours, kustomizeAvailable, render } from './kustomize.ts';
 import { shippedRuleGroups } from './shipped.ts';
 
@@ -107,7 +108,7 @@ describe.skipIf(!canRun)('every dashboard panel has data with every flavour’s 
       const sub = join(dir, name);
       mkdirSync(sub);
       writeFileSync(join(sub, 'rules.yaml'), compressTime(text, 300 / WINDOW_SECONDS));
-      instances.set(name, await startPrometheus(sub, join(sub, 'rules.yaml'), netprobe.address, NODE));
+      instances.set(name, await startPrometheus({ dir: sub, rulesFile: join(sub, 'rules.yaml'), jobs: { netprobe: [netprobe.address] }, labels: { node: NODE } }));
     }
   }, 120_000);
 

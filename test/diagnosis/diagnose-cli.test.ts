@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/diagnosis/types.ts';
 import { embeddedConfig } from '../daemon/helpers.ts';
-import { diagnoseUntil, freePort, prometheusAvailable, runCli, startPrometheus, type Prom } from './prometheus.ts';
+import { prometheusAvailable, startPrometheus, type Prometheus as Prom } from '../support/prometheus.ts';
+import { diagnoseUntil, freePort, runCli } from './run-diagnose.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // In CI Prometheus is installed by scripts/test-all.sh: a missing one fails there.
@@ -50,7 +51,7 @@ describe.skipIf(!available)('netprobe diagnose against a real Prometheus', () =>
     daemon = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/cli/main.ts'), 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     daemon.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-    prom = await startPrometheus({ netprobe: [`127.0.0.1:${port}`] });
+    prom = await startPrometheus({ jobs: { netprobe: [`127.0.0.1:${port}`] } });
   }, 60_000);
   afterAll(async () => {
     daemon?.kill('SIGTERM');
@@ -59,7 +60,7 @@ describe.skipIf(!available)('netprobe diagnose against a real Prometheus', () =>
   });
 
   it('no netprobe series yet in a Prometheus scraping nothing of netprobe: exit 2, "is netprobe scraped?"', async () => {
-    const empty = await startPrometheus({});
+    const empty = await startPrometheus({ jobs: {} });
     try {
       const r = await runCli(['diagnose', '--prometheus', empty.url]);
       expect(r.code).toBe(2);

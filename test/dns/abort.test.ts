@@ -2,9 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DnsMode, DnsTransport } from '../../src/probes/dns/types.ts';
-import { lookup, openHandles, settledHandles } from './helpers.ts';
+import { useFakeTime } from '../support/fake-time.ts';
+import { FakeDnsNetwork } from './fake-network.ts';
+import { fakeLookup, lookup, openHandles, settledHandles } from './helpers.ts';
 import { TestServer } from './test-server.ts';
 
 let silentUdp: Socket;
@@ -91,5 +93,25 @@ describe('abort', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+// The same aborts on the socket seam and fake time: the lookup ends at the
+// abort to the millisecond, with every fake socket closed.
+describe('abort on a fake network and fake time', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  it.each(cases)('%s %s: ends at the abort, sockets closed', async (transport, mode) => {
+    const clock = useFakeTime();
+    const net = new FakeDnsNetwork(() => {}); // silent on UDP and TCP
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const r = await fakeLookup(net, clock, 'a.netprobe.test', { transport, mode, timeoutMs: 5000 }, controller.signal);
+    expect(r.outcome).toBe('timeout');
+    expect(r.error).toBe('aborted');
+    expect(r.durationSeconds).toBe(0.1);
+    expect(net.udpSockets.length + net.tcpSockets.length).toBeGreaterThan(0);
+    expect(net.openSockets()).toBe(0);
   });
 });

@@ -2,7 +2,8 @@
 import { openNativeDnsSockets } from '../../src/native/dns-udp.ts';
 import { runDns } from '../../src/probes/dns/run.ts';
 import type { DnsOptions, DnsResult, DnsTarget } from '../../src/probes/dns/types.ts';
-import { systemClock } from '../../src/probes/types.ts';
+import { systemClock, type Clock } from '../../src/probes/types.ts';
+import { onFakeTime } from '../support/fake-time.ts';
 
 export function options(overrides: Partial<DnsOptions> = {}): DnsOptions {
   return {
@@ -41,4 +42,18 @@ export async function settledHandles(): Promise<Record<string, number>> {
   await new Promise((resolve) => setTimeout(resolve, 30));
   await new Promise((resolve) => setImmediate(resolve));
   return openHandles();
+}
+
+/**
+ * One lookup on a fake network (fake-network.ts) and fake time (set up with
+ * useFakeTime() in the test): the fake server's answers arrive on fake timers.
+ */
+export function fakeLookup(
+  net: { sockets: DnsOptions['sockets'] },
+  clock: Clock,
+  name: string,
+  overrides: Partial<DnsOptions> = {},
+  signal = new AbortController().signal,
+): Promise<DnsResult> {
+  return onFakeTime(runDns(target(53, name), options({ ...overrides, sockets: net.sockets }), { signal, clock }));
 }

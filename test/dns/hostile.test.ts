@@ -1,17 +1,28 @@
 // A hostile or broken server: spoofed, stray and garbage datagrams must be
 // counted under their reason and ignored while the real answer is taken.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DnsMode } from '../../src/probes/dns/types.ts';
 import { runDns } from '../../src/probes/dns/run.ts';
-import { systemClock } from '../../src/probes/types.ts';
-import { lookup, options, target } from './helpers.ts';
+import { systemClock, type Clock } from '../../src/probes/types.ts';
+import { useFakeTime } from '../support/fake-time.ts';
+import { FakeDnsNetwork } from './fake-network.ts';
+import { fakeLookup, lookup, options, target } from './helpers.ts';
 import { answerTo, TestServer } from './test-server.ts';
 
 let server: TestServer | undefined;
+let faked = false;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  if (faked) vi.useRealTimers();
+  faked = false;
 });
+
+/** Fake time for this test (timing and loss on the fake network, fake-network.ts). */
+function fakeClock(): Clock {
+  faked = true;
+  return useFakeTime();
+}
 
 describe('mismatched responses before the right answer', () => {
   it.each(['parallel', 'sequential', 'reopen'] as DnsMode[])('%s: each counted, ignored, correct answer taken', async (mode) => {
@@ -73,14 +84,16 @@ describe('IPv6', () => {
 
 describe('a server that answers only garbage', () => {
   it('UDP: keeps waiting (a spoofer must not end the lookup), then malformed', async () => {
-    server = await TestServer.start((_q, _raw, from, s) => s.reply(from, Buffer.from('garbage')));
-    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'single', timeoutMs: 150, attempts: 2 });
+    const net = new FakeDnsNetwork((_q, _raw, from, n) => n.reply(from, Buffer.from('garbage')));
+    const r = await fakeLookup(net, fakeClock(), 'a.netprobe.test', { mode: 'single', timeoutMs: 150, attempts: 2 });
     expect(r.outcome).toBe('malformed');
     expect(r.error).toBe('A: only undecodable responses');
     expect(r.mismatched).toEqual({ undecodable: 2 });
     expect(r.attemptTimeouts).toBe(2);
-    // Two 150 ms attempts; 10 % under for timer rounding (a timer may fire ~1 ms early).
+    // Two 150 ms attempts, on fake time: exactly, whatever the load.
     expect(r.durationSeconds).toBeGreaterThanOrEqual(0.27);
+    expect(r.durationSeconds).toBe(0.3);
+    expect(net.openSockets()).toBe(0);
   });
 
   it('TCP: an answer frame that does not decode is malformed at once', async () => {
@@ -99,25 +112,28 @@ describe('a server that answers only garbage', () => {
   });
 
   it('TCP: a silent server times out per attempt and reconnects', async () => {
-    server = await TestServer.startTcp(() => [], { silent: true });
-    const r = await lookup(server.port, 'a.netprobe.test', { transport: 'tcp', mode: 'single', timeoutMs: 150, attempts: 2 });
+    const net = new FakeDnsNetwork();
+    const r = await fakeLookup(net, fakeClock(), 'a.netprobe.test', { transport: 'tcp', mode: 'single', timeoutMs: 150, attempts: 2 });
     expect(r.outcome).toBe('timeout');
     expect(r.attemptTimeouts).toBe(2);
     expect(r.queries[0]!.attempts).toBe(2);
+    expect(net.tcpConnects).toBe(2);
+    expect(r.durationSeconds).toBe(0.3);
+    expect(net.openSockets()).toBe(0);
   });
 });
 
 describe('stalls', () => {
   it('a dropped first AAAA query: stalled, answered at about the timeout', async () => {
     let aaaaSeen = 0;
-    server = await TestServer.start((query, _raw, from, s) => {
+    const net = new FakeDnsNetwork((query, _raw, from, n) => {
       if (query.questions![0]!.type === 'AAAA' && aaaaSeen++ === 0) return;
-      s.reply(from, answerTo(query));
+      n.reply(from, answerTo(query));
     });
-    // Margins for a loaded 2-core machine: the attempt counts prove which query was
-    // lost; the durations only check the bands (A before one timeout, the lookup
-    // about one timeout), with 10 % under the timer and a full timeout of slack over.
-    const r = await lookup(server.port, 'a.netprobe.test', { mode: 'parallel', timeoutMs: 400, attempts: 2 });
+    // On fake time: the attempt counts prove which query was lost; the
+    // durations are the bands (A before one timeout, the lookup about one
+    // timeout) and, exactly, one timeout plus one 1 ms round trip.
+    const r = await fakeLookup(net, fakeClock(), 'a.netprobe.test', { mode: 'parallel', timeoutMs: 400, attempts: 2 });
     expect(r.outcome).toBe('success');
     expect(r.stalled).toBe(true);
     expect(r.attemptTimeouts).toBe(1);
@@ -128,6 +144,7 @@ describe('stalls', () => {
     expect(r.queries[0]!.durationSeconds).toBeLessThan(0.4);
     expect(r.durationSeconds).toBeGreaterThanOrEqual(0.36);
     expect(r.durationSeconds).toBeLessThan(1.2);
+    expect(r.queries.map((q) => q.durationSeconds)).toEqual([0.001, 0.401]);
   });
 
   it('a server that answers everything: not stalled', async () => {
@@ -140,12 +157,13 @@ describe('stalls', () => {
   });
 
   it('a query that is never answered is a timeout, not a stall', async () => {
-    server = await TestServer.start((query, _raw, from, s) => {
-      if (query.questions![0]!.type === 'A') s.reply(from, answerTo(query));
+    const net = new FakeDnsNetwork((query, _raw, from, n) => {
+      if (query.questions![0]!.type === 'A') n.reply(from, answerTo(query));
     });
-    const r = await lookup(server.port, 'a.netprobe.test', { timeoutMs: 100, attempts: 2 });
+    const r = await fakeLookup(net, fakeClock(), 'a.netprobe.test', { timeoutMs: 100, attempts: 2 });
     expect(r.outcome).toBe('timeout');
     expect(r.stalled).toBe(false);
     expect(r.queries.map((q) => q.outcome)).toEqual(['success', 'timeout']);
+    expect(r.durationSeconds).toBe(0.2);
   });
 });

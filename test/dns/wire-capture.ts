@@ -10,7 +10,7 @@
 // `ip netns exec` bind-mounts over /etc/resolv.conf.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildServiceVipLab, netprobeArgv, type Lab, type LabProcess, type ServiceVipLab } from '../lab/harness.ts';
+import { buildServiceVipLab, netprobeArgv, type Lab, type LabProcess, type ServiceVipLab } from '../lab/harness/index.ts';
 
 export const WIRE_NAME = 'kubernetes.default.svc.cluster.local';
 /** Between lookups: far more than any gap, so queries group into lookups unambiguously. */

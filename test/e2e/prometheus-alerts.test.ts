@@ -25,8 +25,8 @@ import { renderDashboards } from '../../dashboards/generate.ts';
 import { dashboardQueries, toPromQL } from '../../dashboards/lib/queries.ts';
 import { type Alertmanager, type Webhook, alertmanagerAvailable, shippedConfigFor, startAlertmanager, startWebhook } from '../alerts/alertmanager-harness.ts';
 import { RULES_FILE, alertRules, recordingRules } from '../alerts/rules.ts';
-import { buildServiceVipLab, Lab, removeVipDnat, requireLab, startNetprobeDaemon, type NetprobeDaemon, type ServiceVipLab } from '../lab/harness.ts';
-import { type Prometheus, alerts, instantQuery, prometheusAvailable, startPrometheus, waitFor } from './prometheus-harness.ts';
+import { buildServiceVipLab, Lab, removeVipDnat, requireLab, startNetprobeDaemon, type NetprobeDaemon, type ServiceVipLab } from '../lab/harness/index.ts';
+import { type Prometheus, alerts, instantQuery, prometheusAvailable, startPrometheus, waitFor } from '../support/prometheus.ts';
 import { labConfigFromShipped, startPeerListener } from './shipped-config.ts';
 
 const labAvailable = requireLab({ commands: ['dnsmasq'] });
@@ -134,7 +134,11 @@ describe.skipIf(!canRun)('lab faults through the shipped rules, Prometheus and A
     webhook = await startWebhook();
     am = await startAlertmanager(dir, shippedConfigFor(webhook.url));
     daemon = await startNetprobeDaemon(lab, vip.nodeNs, configFile, 60_000);
-    prometheus = await startPrometheus(dir, RULES_FILE, `${vip.nodeHttpIp}:${PORT}`, NODE, {
+    prometheus = await startPrometheus({
+      dir,
+      rulesFile: RULES_FILE,
+      jobs: { netprobe: [`${vip.nodeHttpIp}:${PORT}`] },
+      labels: { node: NODE },
       scrapeInterval: '15s',
       alertmanager: am.url.replace('http://', ''),
     });

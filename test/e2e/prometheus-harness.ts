@@ -1,20 +1,12 @@
-// Harness for the end-to-end alert test: a real Prometheus (Debian's
-// /usr/bin/prometheus) on 127.0.0.1 with a temp dir, loading the shipped rules
-// file as it is (no time compression anywhere), a real netprobe daemon
-// (`src/cli/main.ts run`), and small HTTP API helpers. Everything listens on
-// loopback or lab addresses; every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+// What the alert tests run beside a real Prometheus (test/support/prometheus.ts):
+// the shipped rules with their durations compressed for a short test, and a
+// real netprobe daemon (`src/cli/main.ts run`). Every wait is bounded.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild, waitFor } from '../support/prometheus.ts';
 
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export function prometheusAvailable(): boolean {
-  return existsSync(PROMETHEUS_BIN);
-}
 
 function durationSeconds(n: string, unit: string): number {
   return Number(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit as 'ms' | 's' | 'm' | 'h'];
@@ -43,108 +35,6 @@ export function compressTime(text: string, factor: number): string {
     .replace(/^(\s+(?:for|interval):\s*)(\d+)(ms|s|m|h)\s*$/gm, (_m, head: string, a: string, u: string) => `${head}${scale(a, u)}`);
   if (n === 0) throw new Error('compressTime: no duration found (rules file changed shape?)');
   return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-export interface Prometheus {
-  url: string;
-  stop(): Promise<void>;
-  output(): string;
-}
-
-export interface PrometheusOptions {
-  /** Scrape interval; the shipped ServiceMonitor's is 15s. */
-  scrapeInterval?: string;
-  /** host:port of an Alertmanager to send alerts to. */
-  alertmanager?: string;
-}
-
-/** Starts Prometheus scraping `target` (host:port) as job "netprobe", with `rulesFile` loaded. */
-export async function startPrometheus(dir: string, rulesFile: string, target: string, node: string, options: PrometheusOptions = {}): Promise<Prometheus> {
-  const port = await freePort();
-  const config = join(dir, 'prometheus.yml');
-  const interval = options.scrapeInterval ?? '1s';
-  writeFileSync(
-    config,
-    [
-      'global:',
-      `  scrape_interval: ${interval}`,
-      `  scrape_timeout: ${interval === '1s' ? '1s' : '10s'}`,
-      `  evaluation_interval: ${interval}`,
-      'rule_files:',
-      `  - ${rulesFile}`,
-      ...(options.alertmanager ? ['alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: ['${options.alertmanager}']`] : []),
-      'scrape_configs:',
-      '  - job_name: netprobe',
-      '    static_configs:',
-      `      - targets: ['${target}']`,
-      `        labels: { node: ${node} }`,
-      '',
-    ].join('\n'),
-  );
-  let log = '';
-  const child = spawn(
-    PROMETHEUS_BIN,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1h',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor('Prometheus ready', 30_000, async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${log}`);
-      const res = await fetch(`${url}/-/ready`);
-      return res.ok ? true : undefined;
-    });
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
-  return { url, stop: () => stopChild(child), output: () => log };
 }
 
 export interface Netprobe {
@@ -189,35 +79,3 @@ export async function startNetprobe(configFile: string): Promise<Netprobe> {
     output: () => out + err,
   };
 }
-
-export interface Alert {
-  labels: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-}
-
-export async function alerts(url: string): Promise<Alert[]> {
-  const res = await fetch(`${url}/api/v1/alerts`);
-  const body = (await res.json()) as { status: string; data: { alerts: Alert[] } };
-  if (body.status !== 'success') throw new Error(`alerts API: ${JSON.stringify(body)}`);
-  return body.data.alerts;
-}
-
-export interface QueryResult {
-  error?: string;
-  series: number;
-}
-
-/** Instant query through the HTTP API; errors (parse, execution) are returned, not thrown. */
-export async function instantQuery(url: string, expr: string, time: number): Promise<QueryResult> {
-  const res = await fetch(`${url}/api/v1/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ query: expr, time: String(time) }),
-  });
-  const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
-  if (body.status !== 'success') return { error: body.error ?? `HTTP ${res.status}`, series: 0 };
-  const result = body.data!.result;
-  return { series: Array.isArray(result) ? result.length : 1 };
-}
-
-export { waitFor };

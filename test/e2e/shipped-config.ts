@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { NODE_BIN, type Lab } from '../lab/harness.ts';
+import { NODE_BIN, type Lab } from '../lab/harness/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the shipped config lives (the kustomize base once it moves there). */

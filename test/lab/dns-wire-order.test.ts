@@ -11,7 +11,7 @@
 // idle/loaded rounds: bench/dns/wire-fidelity.ts, docs/benchmarks.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWireLab, capture, glibcLookups, lookupsOf, netprobeLookups, wireStats, type WireLab } from '../dns/wire-capture.ts';
-import { Lab, requireLab } from './harness.ts';
+import { Lab, requireLab } from './harness/index.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
 const labAvailable = requireLab({ commands: ['dnsmasq', 'tcpdump', 'getent'] });

@@ -1,4 +1,4 @@
-// F1, the conntrack insert race on UDP DNS, reproduced in namespaces (DESIGN §7):
+// F1, the conntrack insert race on UDP DNS, reproduced in namespaces (docs/lab.md):
 // a node namespace reaches a real DNS server (dnsmasq) through a Service VIP
 // DNATed by nftables, and the DNS server's namespace loses a second query that
 // arrives on a flow before any answer went back. netprobe runs inside the node
@@ -21,7 +21,7 @@ import {
   runNetprobe,
   startNetprobeDaemon,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
 const labAvailable = requireLab({ commands: ['dnsmasq', 'dig'] });

@@ -1,4 +1,4 @@
-// F8, a new node joins broken (DESIGN §2): two "node" namespaces share one DNS
+// F8, a new node joins broken (docs/lab.md, "Failure modes"): two "node" namespaces share one DNS
 // namespace (the CoreDNS pods). The first node is healthy; the second joined
 // without what kube-proxy and the CNI program later (no VIP DNAT, no route to the
 // DNS pods' subnet). One daemon runs in each node namespace with its own
@@ -21,7 +21,7 @@ import {
   type NetprobeDaemon,
   type Sample,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
 const labAvailable = requireLab({ commands: ['dnsmasq', 'dig'] });

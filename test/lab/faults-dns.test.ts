@@ -1,4 +1,4 @@
-// F2, F3, F6 and F7 (DESIGN §2) seen by the real daemon: `netprobe run --config`
+// F2, F3, F6 and F7 (docs/lab.md, "Failure modes") seen by the real daemon: `netprobe run --config`
 // inside the lab's node namespace, its /metrics scraped over the root<->node veth.
 // Each case: the daemon is healthy first (control), the fault goes in, the
 // series that should fail fail and the ones that should not keep succeeding over
@@ -29,7 +29,7 @@ import {
   type NetprobeDaemon,
   type Sample,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
 const labAvailable = requireLab({ commands: ['dnsmasq', 'dig'] });

@@ -31,7 +31,7 @@ import {
   NODE_BIN,
   type RouterLab,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 import { linkName, listNamespaces, listRootLinks, pidPart } from './harness/names.ts';
 
 const labAvailable = requireLab({ commands: ['dnsmasq', 'dig', 'ping'] });

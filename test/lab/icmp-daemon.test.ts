@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRouterLab, injectPmtuBlackhole, Lab, NODE_BIN, removePmtuBlackhole, requireLab, startNetprobeDaemon, type NetprobeDaemon, type RouterLab } from './harness.ts';
+import { buildRouterLab, injectPmtuBlackhole, Lab, NODE_BIN, removePmtuBlackhole, requireLab, startNetprobeDaemon, type NetprobeDaemon, type RouterLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 

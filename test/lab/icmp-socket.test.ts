@@ -6,7 +6,7 @@ import { IcmpEngine } from '../../src/native/icmp.ts';
 import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import { systemClock } from '../../src/probes/types.ts';
-import { buildRouterLab, Lab, requireLab, type RouterLab } from './harness.ts';
+import { buildRouterLab, Lab, requireLab, type RouterLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 

@@ -8,7 +8,7 @@ import { icmpTarget } from '../../src/probes/icmp/targets.ts';
 import { runIcmp } from '../../src/probes/icmp/run.ts';
 import type { IcmpOptions, IcmpResult } from '../../src/probes/icmp/types.ts';
 import { systemClock } from '../../src/probes/types.ts';
-import { buildHopLab, clearMiddleHopFault, Lab, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness.ts';
+import { buildHopLab, clearMiddleHopFault, Lab, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 const TIMEOUT_MS = 400;

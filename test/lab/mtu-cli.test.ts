@@ -1,7 +1,7 @@
 // `netprobe mtu` run inside the client namespace of a router lab (1400 hop):
 // what an operator sees, text and --json, with and without frag-needed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRouterLab, injectPmtuBlackhole, Lab, removePmtuBlackhole, requireLab, runNetprobe, type RouterLab } from './harness.ts';
+import { buildRouterLab, injectPmtuBlackhole, Lab, removePmtuBlackhole, requireLab, runNetprobe, type RouterLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 

@@ -1,4 +1,4 @@
-// Path-MTU search through real namespaces (DESIGN §7, F4/F5): a router hop at
+// Path-MTU search through real namespaces (docs/lab.md, F4/F5): a router hop at
 // 1400 that answers "fragmentation needed" or drops it, and VXLAN / IP-in-IP
 // tunnels over a 1500 underlay. The engine's socket lives in the client
 // namespace (the addon enters it with setns), so every probe crosses veths.
@@ -18,7 +18,7 @@ import {
   requireLab,
   type RouterLab,
   type TunnelLab,
-} from './harness.ts';
+} from './harness/index.ts';
 
 const labAvailable = requireLab();
 const TIMEOUT_MS = 400;

@@ -1,12 +1,12 @@
-// TCP connect outcomes against a real target namespace (DESIGN §2 F9): a
-// listener (connected), a closed port (refused), SYNs dropped by nftables in
-// the target namespace (timeout), ICMP unreachable replies and a missing route
-// (unreachable). netprobe runs inside the client namespace, as the CLI and as
+// TCP connect outcomes against a real target namespace (F9, docs/lab.md
+// "Failure modes"): a listener (connected), a closed port (refused), SYNs
+// dropped by nftables in the target namespace (timeout), ICMP unreachable
+// replies and a missing route (unreachable). netprobe runs inside the client namespace, as the CLI and as
 // the daemon whose /metrics are scraped from inside that namespace.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, NODE_BIN, requireLab, runNetprobe, startNetprobeDaemon, type NetprobeDaemon } from './harness.ts';
+import { Lab, NODE_BIN, requireLab, runNetprobe, startNetprobeDaemon, type NetprobeDaemon } from './harness/index.ts';
 
 const labAvailable = requireLab();
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHopLab, Lab, NODE_BIN, parsePrometheusText, requireLab, seriesOf, setMiddleHopFault, startNetprobeDaemon, type HopLab, type Sample } from './harness.ts';
+import { buildHopLab, Lab, NODE_BIN, parsePrometheusText, requireLab, seriesOf, setMiddleHopFault, startNetprobeDaemon, type HopLab, type Sample } from './harness/index.ts';
 
 const labAvailable = requireLab();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,7 @@
 // filters its frag-needed: each fault traced to hop 2 exactly, by the CLI
 // as a user runs it, inside the client namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildHopLab, clearMiddleHopFault, Lab, netprobeArgv, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness.ts';
+import { buildHopLab, clearMiddleHopFault, Lab, netprobeArgv, requireLab, runNetprobe, setMiddleHopFault, type HopLab } from './harness/index.ts';
 
 const labAvailable = requireLab();
 const FAST = ['-c', '3', '-i', '50ms', '--timeout', '300ms'];

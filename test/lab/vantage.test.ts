@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/diagnosis/types.ts';
-import { diagnoseUntil, startPrometheus, type Prom } from '../diagnosis/prometheus.ts';
-import { buildTunnelLab, freeRootSlot, intToIp, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness.ts';
+import { diagnoseUntil } from '../diagnosis/run-diagnose.ts';
+import { type Prometheus, startPrometheus } from '../support/prometheus.ts';
+import { buildTunnelLab, freeRootSlot, intToIp, Lab, NODE_BIN, netprobeArgv, parsePrometheusText, requireLab, seriesOf, type TunnelLab } from './harness/index.ts';
 import { VERDICT_DEADLINE_MS } from './verdicts-support.ts';
 
 const labAvailable = requireLab({ commands: ['prometheus'] });
@@ -20,7 +21,7 @@ const FAULT_TABLE = 'np_vantage';
 describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () => {
   let lab: Lab;
   let t: TunnelLab;
-  let prom: Prom;
+  let prom: Prometheus;
   // On a root<->left link, so Prometheus (in the root namespace) scrapes both daemons.
   const listen = { pod: '', host: '' };
 
@@ -90,7 +91,7 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
       await proc.waitForOutput(/\/metrics/, 20_000);
     }
     await waitFor({ pod: 1, host: 1 });
-    prom = await startPrometheus({ netprobe: [listen.pod, listen.host] });
+    prom = await startPrometheus({ jobs: { netprobe: [listen.pod, listen.host] } });
   }, 90_000);
   afterAll(async () => {
     await prom?.stop();

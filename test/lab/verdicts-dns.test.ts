@@ -17,7 +17,7 @@ import {
   startDnsServer,
   stopDnsServer,
   type ServiceVipLab,
-} from './harness.ts';
+} from './harness/index.ts';
 import { describeWatch, startLabDaemon, VERDICT_DEADLINE_MS, watchVerdicts, type LabDaemon } from './verdicts-support.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.

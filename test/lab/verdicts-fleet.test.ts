@@ -10,8 +10,9 @@
 //       local route and VIP symptoms are folded into F8).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/diagnosis/types.ts';
-import { diagnoseUntil, serveExposition, startPrometheus, type Prom } from '../diagnosis/prometheus.ts';
-import { buildServiceVipLab, deleteRoute, joinNode, Lab, requireLab, restoreRoute, type JoinedNode, type ServiceVipLab } from './harness.ts';
+import { diagnoseUntil, serveExposition } from '../diagnosis/run-diagnose.ts';
+import { startPrometheus, type Prometheus as Prom } from '../support/prometheus.ts';
+import { buildServiceVipLab, deleteRoute, joinNode, Lab, requireLab, restoreRoute, type JoinedNode, type ServiceVipLab } from './harness/index.ts';
 import { describeWatch, labelOf, startLabDaemon, VERDICT_DEADLINE_MS, watchVerdicts, type LabDaemon } from './verdicts-support.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.
@@ -66,7 +67,7 @@ describe.skipIf(!labAvailable)('fleet verdicts through Prometheus: F3 (cross-nod
       ['# TYPE kube_node_created gauge', ...Object.entries(created).map(([n, t]) => `kube_node_created{node="${n}"} ${t}`), ''].join('\n'),
     );
     const addresses = [vip.nodeHttpIp, node2.nodeHttpIp, node3.nodeHttpIp].map((ip) => `${ip}:${PORT}`);
-    prom = await startPrometheus({ netprobe: addresses, 'kube-state-metrics': [ksm.address] });
+    prom = await startPrometheus({ jobs: { netprobe: addresses, 'kube-state-metrics': [ksm.address] } });
     daemons['lab-node-1'] = await startLabDaemon(lab, vip.nodeNs, addresses[0]!, 'lab-node-1', probes(vip, 'lab-node-1', vip.nodeHttpIp));
     daemons['lab-node-2'] = await startLabDaemon(lab, node2.nodeNs, addresses[1]!, 'lab-node-2', probes(vip, 'lab-node-2', node2.nodeHttpIp));
   }, 120_000);
@@ -77,7 +78,8 @@ describe.skipIf(!labAvailable)('fleet verdicts through Prometheus: F3 (cross-nod
   });
 
   it('healthy fleet: diagnose exits 0 over two nodes', { timeout: 90_000 }, async () => {
-    const { result } = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0 && /"lab-node-2"/.test(r.stdout), 60_000);
+    // Wait for both nodes' first scrapes: the second daemon's series may land before the first's.
+    const { result } = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0 && /"lab-node-1"/.test(r.stdout) && /"lab-node-2"/.test(r.stdout), 60_000);
     expect(result.code, `${result.stdout}${result.stderr}${prom.output()}`).toBe(0);
     expect(JSON.parse(result.stdout).nodes).toEqual(['lab-node-1', 'lab-node-2']);
   });

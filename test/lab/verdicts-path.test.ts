@@ -4,7 +4,7 @@
 // 1500 path it has, so the lab starts healthy; each fault is injected, exactly
 // its verdict must show within 60 s, then it is healed back to no verdict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRouterLab, injectPmtuBlackhole, Lab, NODE_BIN, removePmtuBlackhole, requireLab, type LabProcess, type RouterLab } from './harness.ts';
+import { buildRouterLab, injectPmtuBlackhole, Lab, NODE_BIN, removePmtuBlackhole, requireLab, type LabProcess, type RouterLab } from './harness/index.ts';
 import { describeWatch, startNsDaemon, VERDICT_DEADLINE_MS, watchVerdicts, type LabDaemon } from './verdicts-support.ts';
 
 // Throws first when CI=true and the lab cannot run: in CI this test is never skipped.

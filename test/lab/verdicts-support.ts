@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Verdict } from '../../src/diagnosis/types.ts';
-import { httpGet, startNetprobeDaemon, type Lab, type NetprobeDaemon } from './harness.ts';
+import { httpGet, startNetprobeDaemon, type Lab, type NetprobeDaemon } from './harness/index.ts';
 
 /** Per verdict wait: the spec's 60 s from injection. */
 export const VERDICT_DEADLINE_MS = 60_000;

@@ -1,6 +1,13 @@
-// A real DNS server for tests and benches: Debian's dnsmasq on 127.0.0.1, a
-// free port, UDP and TCP, answering only from local records (it never
-// forwards: --no-resolv and no upstream servers). Usage:
+// The one helper for dnsmasq, Debian's DNS server, in tests and benches. It
+// reads no config file, no /etc/hosts and no /etc/resolv.conf and has no
+// upstream outside the test's own servers, so it never sends a packet beyond
+// loopback or the lab. Two ways in:
+// - startDnsmasq(): a server on 127.0.0.1, a free port, UDP and TCP, for
+//   tests and benches on the host;
+// - dnsmasqArgv(): the command line, for the lab to run inside a network
+//   namespace (test/lab/harness/service-vip.ts), with its own records.
+//
+// On the host:
 //
 //   const dns = await startDnsmasq();          // default zone below
 //   ... query 127.0.0.1:dns.port ...
@@ -15,13 +22,67 @@
 //   kubernetes.default.svc.cluster.local  A 198.18.0.1
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decode, encode } from 'dns-packet';
 
 export const DNSMASQ = '/usr/sbin/dnsmasq';
+
+export interface DnsRecord {
+  /** Fully qualified name without the trailing dot. */
+  name: string;
+  a?: string;
+  aaaa?: string;
+}
+
+/** The lab's zones answered authoritatively (unknown names there get NXDOMAIN, not a forward). */
+export const LOCAL_ZONES = ['cluster.local', 'lab'] as const;
+
+export interface DnsmasqArgvOptions {
+  listen: string;
+  port?: number;
+  records: readonly DnsRecord[];
+  /** Zones answered locally; default LOCAL_ZONES. */
+  localZones?: readonly string[];
+  /** Zones forwarded to another test server ("upstream"), e.g. { zone: 'lab', server: '198.18.0.6' }. */
+  forwardZones?: readonly { zone: string; server: string }[];
+  logQueries?: boolean;
+  /** Keep dnsmasq's answer cache (default off: every lookup reaches the server path). */
+  cache?: boolean;
+  /** More arguments (records dnsmasqArgv has no field for: CNAME, TXT...). */
+  extraArgs?: readonly string[];
+}
+
+/** dnsmasq's command line (argv[0] 'dnsmasq'): foreground, local records only, logs on stderr. */
+export function dnsmasqArgv(options: DnsmasqArgvOptions): string[] {
+  const argv = [
+    'dnsmasq',
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--no-hosts',
+    '--no-resolv',
+    '--no-poll',
+    '--pid-file=',
+    // As root, stay root: the default "nobody" switch is pointless in a test and needs /etc setup.
+    ...(process.getuid?.() === 0 ? ['--user=root', '--group=root'] : []),
+    '--log-facility=-',
+    '--bind-interfaces',
+    `--listen-address=${options.listen}`,
+    `--port=${options.port ?? 53}`,
+    ...(options.cache ? [] : ['--cache-size=0']),
+  ];
+  for (const zone of options.localZones ?? LOCAL_ZONES) argv.push(`--local=/${zone}/`);
+  // Only test addresses: the forward target is another dnsmasq of the same test.
+  for (const { zone, server } of options.forwardZones ?? []) argv.push(`--server=/${zone}/${server}`);
+  for (const record of options.records) {
+    const addresses = [record.a, record.aaaa].filter((a): a is string => a !== undefined);
+    if (addresses.length === 0) throw new Error(`dns record ${record.name} has neither A nor AAAA`);
+    argv.push(`--host-record=${record.name},${addresses.join(',')}`);
+  }
+  if (options.logQueries) argv.push('--log-queries');
+  argv.push(...(options.extraArgs ?? []));
+  return argv;
+}
 export const BIG_TXT_STRINGS = ['a', 'b', 'c', 'd'].map((c) => c.repeat(200));
 
 export interface DnsmasqOptions {
@@ -39,15 +100,14 @@ export interface Dnsmasq {
   stop(): Promise<void>;
 }
 
-const DEFAULT_RECORDS = [
-  '--local=/netprobe.test/',
-  '--local=/cluster.local/',
-  '--host-record=a.netprobe.test,192.0.2.1,2001:db8::1',
-  '--host-record=v4only.netprobe.test,192.0.2.2',
-  '--cname=alias.netprobe.test,a.netprobe.test',
-  `--txt-record=big.netprobe.test,${BIG_TXT_STRINGS.join(',')}`,
-  '--host-record=kubernetes.default.svc.cluster.local,198.18.0.1',
+/** The host server's default zones and records (see the top of the file). */
+const DEFAULT_ZONES = ['netprobe.test', 'cluster.local'];
+const DEFAULT_RECORDS: readonly DnsRecord[] = [
+  { name: 'a.netprobe.test', a: '192.0.2.1', aaaa: '2001:db8::1' },
+  { name: 'v4only.netprobe.test', a: '192.0.2.2' },
+  { name: 'kubernetes.default.svc.cluster.local', a: '198.18.0.1' },
 ];
+const DEFAULT_EXTRA = ['--cname=alias.netprobe.test,a.netprobe.test', `--txt-record=big.netprobe.test,${BIG_TXT_STRINGS.join(',')}`];
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -70,22 +130,16 @@ export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmas
 }
 
 async function launch(port: number, options: DnsmasqOptions): Promise<Dnsmasq> {
-  const dir = mkdtempSync(join(tmpdir(), 'netprobe-dnsmasq-'));
-  const args = [
-    '--keep-in-foreground',
-    '--conf-file=/dev/null',
-    '--no-resolv',
-    '--no-hosts',
-    '--no-poll',
-    '--bind-interfaces',
-    '--listen-address=127.0.0.1',
-    `--port=${port}`,
-    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-    '--log-facility=-',
-    ...(process.getuid?.() === 0 ? ['--user=root', '--group=root'] : []),
-    ...(options.noDefaultRecords ? [] : DEFAULT_RECORDS),
-    ...(options.extraArgs ?? []),
-  ];
+  const defaults = !options.noDefaultRecords;
+  const argv = dnsmasqArgv({
+    listen: '127.0.0.1',
+    port,
+    records: defaults ? DEFAULT_RECORDS : [],
+    localZones: defaults ? DEFAULT_ZONES : [],
+    cache: true,
+    extraArgs: [...(defaults ? DEFAULT_EXTRA : []), ...(options.extraArgs ?? [])],
+  });
+  const args = argv.slice(1);
   const child = spawn(DNSMASQ, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
@@ -97,7 +151,6 @@ async function launch(port: number, options: DnsmasqOptions): Promise<Dnsmasq> {
     child.once('exit', () => {
       exited = true;
       running.delete(child);
-      rmSync(dir, { recursive: true, force: true });
       resolve();
     });
   });

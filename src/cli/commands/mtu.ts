@@ -11,10 +11,9 @@
 import { isIPv6 } from 'node:net';
 import { Command } from 'commander';
 import { TIMEOUT_BOUNDS } from '../../config/bounds.ts';
-import { MAX_PACKET, MIN_PACKET, MIN_PACKET6 } from '../../native/icmp.ts';
 import type { IcmpProbeConfig } from '../../probes/icmp/config.ts';
 import { ICMP_BOUNDS, ICMP_DEFAULTS, ICMP_SOCKETS } from '../../probes/icmp/defaults.ts';
-import { closeSharedIcmpEngines, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
+import { closeSharedIcmpEngines, MAX_PACKET, MIN_PACKET, MIN_PACKET6, sharedIcmpEngine } from '../../probes/icmp/engine.ts';
 import { runIcmp } from '../../probes/icmp/run.ts';
 import type { SearchProgress } from '../../probes/icmp/search.ts';
 import { icmpOptions, icmpTargets } from '../../probes/icmp/targets.ts';

@@ -5,7 +5,7 @@
 // or one JSON object. Exit 0 when the destination answered, 1 when not.
 import { isIP } from 'node:net';
 import { Command } from 'commander';
-import { MAX_PACKET, MIN_PACKET, MIN_PACKET6, openIcmpEngine, type IcmpEngine } from '../../native/icmp.ts';
+import { MAX_PACKET, MIN_PACKET, MIN_PACKET6, openIcmpEngine, type IcmpEngine } from '../../probes/icmp/engine.ts';
 import { traceMtu, type TraceMtuOutcome } from '../../probes/icmp/trace-mtu.ts';
 import { traceRoute, type TraceHop, type TraceOutcome, type TraceParams } from '../../probes/icmp/trace.ts';
 import { parseDuration } from '../../util/durations.ts';

@@ -1,10 +1,7 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfigFile } from '../../config/load.ts';
-import { PLACEHOLDER_SNAPSHOT, resolveDiscoveryRefs } from '../../targets/kubernetes/resolve.ts';
+import { checkShape } from '../../app/cluster-targets.ts';
+import { ConfigError } from '../../config/load.ts';
 import { EXIT_USAGE, action } from '../errors.ts';
-
-/** Discovery refs checked against one stand-in target each: no cluster needed. */
-export const withStandIns = (raw: Record<string, unknown>) => resolveDiscoveryRefs(raw, PLACEHOLDER_SNAPSHOT).config;
 
 export function validateConfigCommand(): Command {
   return new Command('validate-config')
@@ -13,7 +10,7 @@ export function validateConfigCommand(): Command {
     .action(
       action('validate-config', async (file: string) => {
         try {
-          const config = loadConfigFile(file, { transform: withStandIns });
+          const config = checkShape(file);
           process.stdout.write(`${file}: ok (${config.probes.length} probe${config.probes.length === 1 ? '' : 's'})\n`);
           return 0;
         } catch (error) {

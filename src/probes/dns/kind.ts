@@ -1,5 +1,5 @@
 // The `dns` entry of the probe registry: schema, targets, options, run, verdict.
-import type { ProbeKindDef } from '../registry.ts';
+import type { ProbeKindDef } from '../types.ts';
 import { dnsProbeSchema, type DnsProbeConfig } from './config.ts';
 import { runDns } from './run.ts';
 import { dnsSender } from './socket.ts';

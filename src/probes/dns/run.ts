@@ -1,6 +1,7 @@
 // The DNS probe: one lookup of one name against one server, as a pod's
-// resolver would make it (DESIGN §4). Never throws for network conditions;
-// every failure is a DnsResult with a bounded outcome.
+// resolver would make it (README.md beside this file, "What goes on the
+// wire"). Never throws for network conditions; every failure is a DnsResult
+// with a bounded outcome.
 import { isIP } from 'node:net';
 import type { ProbeFn } from '../types.ts';
 import { lookupName, type LookupTally } from './lookup.ts';

@@ -8,7 +8,7 @@
 // The sender is chosen once per process; NETPROBE_DNS_SENDER=dgram forces the
 // fallback (tests, and the fidelity bench's comparison).
 import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+import { connect, isIP, type Socket as TcpSocket } from 'node:net';
 import { NativeDnsSocket, nativeDnsUnavailable, type NativeEvent } from '../../native/dns-udp.ts';
 
 export const DNS_SENDERS = ['sendmmsg', 'dgram'] as const;
@@ -39,6 +39,19 @@ export interface DnsSocket {
   close(): void;
 }
 
+/**
+ * Where a lookup gets its sockets (DnsOptions.sockets): the seam tests hand
+ * fakes through, as cloudprober hands its DNS probe a client. A fake UDP
+ * socket stands in for either sender; a fake TCP socket must emit what
+ * tcp.ts listens to ('data', 'error', 'close') and take write()/destroy().
+ */
+export interface DnsSocketFactory {
+  /** One UDP socket for `host`'s family (default openDnsSocket: the sendmmsg addon, or node:dgram). */
+  udp(host: string, handlers: DnsSocketHandlers): DnsSocket;
+  /** One TCP connection (default net.connect). */
+  tcp(options: { host: string; port: number; noDelay: boolean }): TcpSocket;
+}
+
 let chosen: { sender: DnsSender; reason?: string } | undefined;
 
 /** Which sender this process uses, and why the addon is not used when it is not. */
@@ -57,6 +70,12 @@ export function openDnsSocket(host: string, handlers: DnsSocketHandlers): DnsSoc
   const family = isIP(host) === 6 ? 6 : 4;
   return dnsSender().sender === 'sendmmsg' ? new MmsgSocket(family, handlers) : new DgramSocket(family, handlers);
 }
+
+/** The real sockets, used when DnsOptions.sockets is absent. */
+export const realDnsSockets: DnsSocketFactory = {
+  udp: openDnsSocket,
+  tcp: (options) => connect(options),
+};
 
 class MmsgSocket implements DnsSocket {
   readonly #native: NativeDnsSocket;

@@ -3,8 +3,9 @@
 // attempt is a new connection; the per-attempt timeout covers connect and
 // answer. A refused or reset connection ends the query at once
 // (network_error): unlike a lost datagram, retrying it would not help.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ExchangeHost } from './exchange.ts';
+import { realDnsSockets } from './socket.ts';
 import { matchResponse } from './wire.ts';
 
 export class TcpExchange {
@@ -35,7 +36,7 @@ export class TcpExchange {
     slot.query.message.copy(frame, 2);
     this.#received = Buffer.alloc(0);
 
-    const socket = connect({ host: this.#host.server.host, port: this.#host.server.port, noDelay: true });
+    const socket = (this.#host.options.sockets ?? realDnsSockets).tcp({ host: this.#host.server.host, port: this.#host.server.port, noDelay: true });
     this.#socket = socket;
     // net queues the write until the connection is established.
     socket.write(frame);

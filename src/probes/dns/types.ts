@@ -1,4 +1,5 @@
 import type { TargetInfo } from '../types.ts';
+import type { DnsSocketFactory } from './socket.ts';
 
 export const DNS_TRANSPORTS = ['udp', 'tcp'] as const;
 export type DnsTransport = (typeof DNS_TRANSPORTS)[number];
@@ -60,6 +61,8 @@ export interface DnsOptions {
   /** resolv.conf search list and ndots; empty list = name used as given. */
   search: string[];
   ndots: number;
+  /** Where the lookup's UDP and TCP sockets come from; the real ones when absent (tests pass fakes). */
+  sockets?: DnsSocketFactory;
 }
 
 export interface DnsQueryResult {

@@ -9,7 +9,7 @@
 // `timeout`. Send errors (EPERM from a local firewall drop, ENETUNREACH,
 // EHOSTUNREACH) surface as network_error either way.
 import type { ExchangeHost } from './exchange.ts';
-import { openDnsSocket, type DnsSocket, type IcmpUnreachable } from './socket.ts';
+import { realDnsSockets, type DnsSocket, type IcmpUnreachable } from './socket.ts';
 import { canonicalAddress, freshId, isTruncated, matchResponse, withId, type WireQuery } from './wire.ts';
 
 export class UdpSession {
@@ -43,7 +43,7 @@ export class UdpSession {
   }
 
   #open(): DnsSocket {
-    return openDnsSocket(this.#host.server.host, {
+    return (this.#host.options.sockets ?? realDnsSockets).udp(this.#host.server.host, {
       message: (msg, address, port) => this.#onMessage(msg, address, port),
       unreachable: (error) => this.#onUnreachable(error),
       error: (err) => this.#onSocketError(err),

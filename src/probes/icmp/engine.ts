@@ -4,6 +4,9 @@
 // this is deliberately shared state rather than one socket per run.
 import { openIcmpEngine, type IcmpEngine, type IcmpSocketMode } from '../../native/icmp.ts';
 
+// What the run-once commands (mtu, trace) need of the native engine: they reach it through the kind.
+export { MAX_PACKET, MIN_PACKET, MIN_PACKET6, openIcmpEngine, type IcmpEngine } from '../../native/icmp.ts';
+
 const engines = new Map<string, IcmpEngine>();
 
 /** The shared engine for `mode` and address family; throws a setup error naming the missing privilege. */

@@ -1,6 +1,6 @@
 // The `icmp` entry of the probe registry: schema, targets, options, run, verdict.
 import { isIPv6 } from 'node:net';
-import type { ProbeKindDef } from '../registry.ts';
+import type { ProbeKindDef } from '../types.ts';
 import { icmpProbeSchema, type IcmpProbeConfig } from './config.ts';
 import { closeSharedIcmpEngines, sharedIcmpEngine } from './engine.ts';
 import { runIcmp } from './run.ts';

@@ -1,5 +1,5 @@
 // The `tcp` entry of the probe registry: schema, targets, options, run, verdict.
-import type { ProbeKindDef } from '../registry.ts';
+import type { ProbeKindDef } from '../types.ts';
 import { tcpProbeSchema, type TcpProbeConfig } from './config.ts';
 import { runTcp } from './run.ts';
 import { tcpOptions, tcpTargets } from './targets.ts';

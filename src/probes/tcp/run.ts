@@ -19,9 +19,18 @@ const OUTCOME_BY_ERRNO: Record<string, TcpOutcome> = {
 // the server answered TLS but is not who the CA and the name say it should be.
 const UNTRUSTED = /CERT|VERIFY|SIGNATURE|ISSUER|ALTNAME|SELF_SIGNED/;
 
-/** The probe context plus an optional per-connect callback (the CLI prints each connect as it lands). */
+/**
+ * Opens one connection, as net.connect does (the default). The seam tests hand
+ * fakes through, as cloudprober's dialContext: a fake emits the socket events
+ * runTcp listens to ('connectionAttempt', 'connect', 'error', 'close') on a
+ * fake clock. TLS wraps the returned socket, so `tls` runs need a real one.
+ */
+export type TcpConnect = (options: { host: string; port: number }) => net.Socket;
+
+/** The probe context plus an optional per-connect callback (the CLI prints each connect as it lands) and connect factory. */
 export interface TcpRunContext extends ProbeContext {
   onConnect?(connect: TcpConnectResult): void;
+  connect?: TcpConnect;
 }
 
 export async function runTcp(target: TcpTarget, options: TcpOptions, ctx: TcpRunContext): Promise<TcpResult> {
@@ -78,7 +87,7 @@ export function connectOnce(
   target: Pick<TcpTarget, 'host' | 'port'>,
   seq: number,
   timeoutMs: number,
-  ctx: ProbeContext,
+  ctx: TcpRunContext,
   tlsOptions?: TcpTlsOptions,
 ): Promise<TcpConnectResult | undefined> {
   const { clock, signal } = ctx;
@@ -90,7 +99,14 @@ export function connectOnce(
     let done = false;
     let tlsSeconds: number | undefined;
     let secure: tls.TLSSocket | undefined;
-    const socket = new net.Socket();
+    let socket: net.Socket;
+    try {
+      socket = (ctx.connect ?? net.connect)({ host: target.host, port: target.port });
+    } catch (err) {
+      // Only argument errors throw here (a bad port); still a result, not a crash.
+      resolve({ seq, outcome: 'error', seconds: 0, address, detail: (err as NodeJS.ErrnoException).code ?? 'EINVAL' });
+      return;
+    }
 
     const finish = (outcome: TcpOutcome | undefined, detail?: string): void => {
       if (done) return;
@@ -148,12 +164,6 @@ export function connectOnce(
     });
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      socket.connect({ host: target.host, port: target.port });
-    } catch (err) {
-      // Only argument errors throw here (a bad port); still a result, not a crash.
-      finish('error', (err as NodeJS.ErrnoException).code ?? 'EINVAL');
-    }
   });
 }
 

@@ -64,7 +64,11 @@ export async function joinNode(vipLab: ServiceVipLab, options: JoinNodeOptions =
   // As on the first node: without a route covering the VIP the kernel reports
   // "network unreachable" before output NAT runs, so a missing DNAT would look
   // like a missing route. The Service range route is the node's, not kube-proxy's.
-  await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: gatewayIp }); // via a gateway: see service-vip.ts
+  // Via the DNS namespace, not on-link: an untranslated VIP packet then reaches
+  // it and is dropped there (no forwarding: timeout), instead of waiting on ARP
+  // for the VIP, whose failure sends "host unreachable" to whichever query is
+  // pending at that moment (a network_error now and then).
+  await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: gatewayIp });
 
   const slot = await freeRootSlot(lab.index + index + 1);
   const rootIp = intToIp(slot + 1);

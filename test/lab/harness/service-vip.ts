@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.ts';
 import { run } from './exec.ts';
 import type { LabProcess } from './exec.ts';
-import { dnsmasqArgv, waitForDns, type DnsRecord } from './dnsmasq.ts';
+import { dnsmasqArgv, type DnsRecord } from '../../support/dnsmasq.ts';
 import { NODE_BIN } from './netprobe.ts';
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./delay-relay.ts', import.meta.url));
 /** Backends behind the latency shims: dnsmasq replica i on 127.0.1.(i+1):5353 inside the DNS namespace. */
 const BACKEND_PORT = 5353;
 
-export type { DnsRecord } from './dnsmasq.ts';
+export type { DnsRecord } from '../../support/dnsmasq.ts';
 
 export const SERVICE_VIP = '198.19.0.10';
 /** Covers the whole Service range, as kube-proxy's routes / the node's default route would. */
@@ -119,10 +119,9 @@ export async function buildServiceVipLab(lab: Lab, options: ServiceVipLabOptions
   const podRoute = { dst: POD_SUBNET, gateway: DNS_HOST_ADDRESS };
   await lab.addRoute(nodeNs, podRoute.dst, { gateway: podRoute.gateway });
   // Without a route covering the VIP the kernel answers "network unreachable" before NAT runs.
-  // Via a gateway, as a node's default route is: untranslated VIP packets reach a
-  // host that answers ARP but does not own the VIP, and are dropped in silence. A
-  // device route instead makes the node ARP for the VIP itself, and the failed
-  // neighbour lookup comes back as "host unreachable" on some lookups and not others.
+  // Via the DNS namespace, not on-link: an untranslated VIP packet (F2) reaches it and
+  // is dropped there (no forwarding: timeout), instead of waiting on ARP for the VIP,
+  // whose failure sends "host unreachable" to whichever query is pending then.
   await lab.addRoute(nodeNs, SERVICE_RANGE, { gateway: DNS_HOST_ADDRESS });
 
   const dnatRuleset = vipDnatRuleset(SERVICE_VIP, podIps);
@@ -246,4 +245,20 @@ export function ipToInt(ip: string): number {
 
 export function intToIp(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
+}
+
+/**
+ * Waits until the server at `ip` answers `name` (dig from inside the server's
+ * namespace, so no NAT and no fault rule is involved). Bounded: 50 tries, ~5 s.
+ */
+async function waitForDns(lab: Lab, ns: string, ip: string, name: string, proc: LabProcess): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (!proc.running) throw new Error(`dnsmasq on ${ip} exited (${proc.exitCode ?? proc.exitSignal})\n${proc.describeOutput()}`);
+    const result = await lab.exec(ns, ['dig', '+time=1', '+tries=1', '+short', `@${ip}`, name, 'A'], { allowFailure: true, timeoutMs: 3000 });
+    if (result.code === 0 && /^\d+\.\d+\.\d+\.\d+$/m.test(result.stdout)) return;
+    last = (result.stdout + result.stderr).trim();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`dnsmasq on ${ip} did not answer ${name}: ${last}\n${proc.describeOutput()}`);
 }

@@ -1,17 +1,17 @@
 // The network-namespace lab: a typed API over iproute2 and nftables that builds
-// the cluster failure modes of DESIGN §7 (see docs/lab.md). Typical use:
+// the cluster failure modes F1-F9 (docs/lab.md). Typical use:
 //
-//   import { Lab, requireLab, buildServiceVipLab } from './harness.ts';
+//   import { Lab, requireLab, buildServiceVipLab } from './harness/index.ts';
 //   const labAvailable = requireLab({ commands: ['dnsmasq'] }); // throws when CI=true and the lab cannot run
 //   describe.skipIf(!labAvailable)('...', () => {
 //     let lab: Lab;
 //     beforeAll(async () => { lab = await Lab.create(import.meta.url); vip = await buildServiceVipLab(lab); });
 //     afterAll(async () => { await lab?.destroy(); });
 //   });
-export { requireLab, labUnavailableReasons, type LabRequirements } from './harness/require.ts';
-export { Lab, type NamespaceRef, type VethEnd, type VethPair } from './harness/lab.ts';
-export { run, inNamespace, LabProcess, LabCommandError, type RunOptions, type RunResult } from './harness/exec.ts';
-export { clearLeftovers, fileStem, fileTag, runStem, LINK_NAME_MAX } from './harness/names.ts';
+export { requireLab, labUnavailableReasons, type LabRequirements } from './require.ts';
+export { Lab, type NamespaceRef, type VethEnd, type VethPair } from './lab.ts';
+export { run, inNamespace, LabProcess, LabCommandError, type RunOptions, type RunResult } from './exec.ts';
+export { clearLeftovers, fileStem, fileTag, runStem, LINK_NAME_MAX } from './names.ts';
 export {
   buildServiceVipLab,
   freeRootSlot,
@@ -27,7 +27,7 @@ export {
   type ServiceVipLab,
   type ServiceVipLabOptions,
   type UpstreamDns,
-} from './harness/service-vip.ts';
+} from './service-vip.ts';
 export {
   breakUpstream,
   restoreUpstream,
@@ -40,7 +40,7 @@ export {
   restoreVipDnat,
   stopDnsServer,
   type ConntrackRaceOptions,
-} from './harness/faults.ts';
+} from './faults.ts';
 export {
   buildRouterLab,
   buildTunnelLab,
@@ -52,8 +52,8 @@ export {
   type TunnelLab,
   type TunnelLabOptions,
   type TunnelType,
-} from './harness/paths.ts';
-export { buildHopLab, setMiddleHopFault, clearMiddleHopFault, type HopLab } from './harness/hops.ts';
-export { runNetprobe, netprobeArgv, startNetprobeDaemon, NODE_BIN, REPO_ROOT, type NetprobeDaemon } from './harness/netprobe.ts';
-export { joinNode, healJoinedNode, type JoinedNode, type JoinNodeOptions } from './harness/second-node.ts';
-export { scrape, pollMetrics, parsePrometheusText, seriesOf, sumOf, httpGet, type Sample, type PollResult, type PollOptions } from './harness/scrape.ts';
+} from './paths.ts';
+export { buildHopLab, setMiddleHopFault, clearMiddleHopFault, type HopLab } from './hops.ts';
+export { runNetprobe, netprobeArgv, startNetprobeDaemon, NODE_BIN, REPO_ROOT, type NetprobeDaemon } from './netprobe.ts';
+export { joinNode, healJoinedNode, type JoinedNode, type JoinNodeOptions } from './second-node.ts';
+export { scrape, pollMetrics, parsePrometheusText, seriesOf, sumOf, httpGet, type Sample, type PollResult, type PollOptions } from './scrape.ts';

@@ -1,19 +1,14 @@
-// A real Prometheus (Debian's /usr/bin/prometheus) for the diagnose tests:
-// scrapes the given targets every second, listens on loopback, temp storage.
-// Also `netprobe diagnose` run as a process, as users run it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// `netprobe diagnose` run as a process, as users run it, against a real
+// Prometheus (test/support/prometheus.ts), and a stand-in for the
+// kube-state-metrics series it reads.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
-
-export const prometheusAvailable = (): boolean => existsSync(PROMETHEUS_BIN);
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,64 +19,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-export interface Prom {
-  url: string;
-  stop(): Promise<void>;
-  output(): string;
-}
-
-/** Prometheus scraping `jobs` (job name -> host:port list) every second. */
-export async function startPrometheus(jobs: Record<string, string[]>): Promise<Prom> {
-  const dir = mkdtempSync(join(tmpdir(), 'np-diag-prom-'));
-  const port = await freePort();
-  const config = join(dir, 'prometheus.yml');
-  const lines = ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', 'scrape_configs:'];
-  for (const [job, targets] of Object.entries(jobs)) {
-    lines.push(`  - job_name: ${job}`, '    static_configs:', `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`);
-  }
-  writeFileSync(config, `${lines.join('\n')}\n`);
-  let log = '';
-  const child = spawn(
-    PROMETHEUS_BIN,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout!.on('data', (b: Buffer) => (log += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const done = async (): Promise<void> => {
-    await stop(child);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await done();
-      throw new Error(`prometheus exited ${child.exitCode}: ${log}`);
-    }
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      await done();
-      throw new Error(`prometheus not ready after 30 s: ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { url, stop: done, output: () => log };
 }
 
 export interface CliResult {
