@@ -1,5 +1,5 @@
 // The hardening reproducers of issue 10 against a daemon process, as CI runs
-// them: a 60-second soak at `nofile` 1024 (1,000 slowloris clients, a storm
+// them: a 2-minute soak at `nofile` 1024 (1,000 slowloris clients, a storm
 // of 200 concurrent scrapes every 5 s, a hostile DNS server, SIGHUP churn of
 // names, targets and probes with an invalid file now and then), and a
 // daemon whose fd limit is too small for its probes. The longer soak is
@@ -17,10 +17,10 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('soak: abuse and churn against a daemon at nofile 1024', () => {
-  it('no false result, no stale series, no counter decrease, /healthz never down long enough for a restart', { timeout: 150_000 }, async () => {
+  it('no false result, no stale series, no counter decrease, /healthz never down long enough for a restart', { timeout: 240_000 }, async () => {
     const lines: string[] = [];
     const report = await runSoak({
-      seconds: 60,
+      seconds: 120,
       nofile: 1024,
       slowClients: 1000,
       stormSize: 200,
@@ -50,10 +50,10 @@ describe('soak: abuse and churn against a daemon at nofile 1024', () => {
     expect(report.healthz.errors / report.healthz.checks, context).toBeLessThan(0.01);
     expect(report.healthz.p95Seconds, context).toBeLessThan(Math.max(1, 2 * report.control.p95Seconds));
     expect(report.healthz.maxSeconds, context).toBeLessThan(Math.max(5, 2 * report.control.maxSeconds));
-    expect(report.healthz.checks, context).toBeGreaterThan(150);
+    expect(report.healthz.checks, context).toBeGreaterThan(300);
     expect(report.storms.ok, context).toBeGreaterThan(0);
     expect(report.slowlorisDropped, context).toBeGreaterThan(1000); // the abuse did happen
-    expect(ticks.length, context).toBeGreaterThanOrEqual(8);
+    expect(ticks.length, context).toBeGreaterThanOrEqual(16);
   });
 });
 
