@@ -309,7 +309,6 @@ export class Daemon {
     return expandProbe(probe, env, (options, target, key, signal) => this.#runOne(probe, options, target, key, signal));
   }
 
-
   /** Removes the series of a target that left, or whose labels changed. */
   async #removeTargetSeries(old: Scheduled): Promise<void> {
     for (const { key: instrument, match } of seriesOf(RECORDERS[old.kind], old.probe, old.target)) await this.#sink.remove(instrument, match);
