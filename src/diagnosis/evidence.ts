@@ -1,6 +1,6 @@
 // Small builders shared by the rules: evidence rows and per-node verdicts.
 import type { Evidence, FailureMode, NextStep, Verdict, VerdictScope } from './types.ts';
-import type { Observation, Observations } from './observations.ts';
+import type { BadHop, Observation, Observations } from './observations.ts';
 
 export function evidence(signal: string, value: number, comparison: Evidence['comparison'], threshold: number, unit: string): Evidence {
   const v = round(value);
@@ -24,7 +24,7 @@ export interface RuleContext {
 }
 
 /** Evidence row for the first bad hop of a traced path: which hop, its address when known, and why. */
-export function hopEvidence(node: string, r: { target: string; badHop?: { hop: number; address: string | null; reason: string } }): Evidence[] {
+export function hopEvidence(node: string, r: { target: string; badHop?: BadHop }): Evidence[] {
   if (!r.badHop) return [];
   const at = r.badHop.address ? ` (${r.badHop.address})` : '';
   return [evidence(`${node}: trace to ${r.target}: first bad hop ${r.badHop.hop}${at}, ${r.badHop.reason.replace(/_/g, ' ')}`, r.badHop.hop, '>=', 1, 'hop')];
