@@ -3,6 +3,10 @@
 // to the first byte a command prints. Linux only; loopback only.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { stopChild } from '../../test/support/process.ts';
+
+/** Sends SIGTERM and waits for exit (SIGKILL after 5 s): the one helper tests and benches share. */
+export { stopChild as stopProcess };
 
 /** VmRSS of a running process, in MB (MiB). */
 export function rssMb(pid: number): number {
@@ -82,18 +86,6 @@ export function startProcess(file: string, args: readonly string[], ready: RegEx
   });
 }
 
-/** Sends SIGTERM and waits for exit (SIGKILL after 5 s). */
-export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 export interface Spread {
   min: number;

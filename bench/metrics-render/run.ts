@@ -23,6 +23,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KINDS } from '../../src/probes/registry.ts';
 import { parseDuration } from '../../src/util/durations.ts';
 import { farmAddress } from '../scale/farm.ts';
+import { stopChild } from '../../test/support/process.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // The shipped artefact, as a user runs it (npm run build makes it).
@@ -66,12 +67,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await Promise.race([once(child, 'exit'), sleep(5000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
 
 /**
  * CPU time of a process's main thread so far (ns resolution, from schedstat):

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDnsmasq } from '../../test/support/dnsmasq.ts';
+import { stopChild } from '../../test/support/process.ts';
 import { histogramQuantile, parseSamples, sumSamples } from '../scale/prom-text.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -71,12 +72,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await Promise.race([once(child, 'exit'), sleep(5000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
 
 interface Round {
   cpuMsPerQuery: number;

@@ -3,13 +3,14 @@
 // records every notification. Only the receiver URL of the shipped file is
 // changed (to the test's own receiver); routes, grouping and inhibitions are used
 // as shipped. Clustering is off (no gossip port). Every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { stopChild } from '../support/process.ts';
 
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
 export const ALERTMANAGER_CONFIG = fileURLToPath(new URL('../../deploy/alertmanager/alertmanager.yaml', import.meta.url));
@@ -85,17 +86,6 @@ export interface Alertmanager {
   output(): string;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 export async function startAlertmanager(dir: string, configText: string): Promise<Alertmanager> {
   const port = await freePort();

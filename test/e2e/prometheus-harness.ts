@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChild, waitFor } from '../support/prometheus.ts';
+import { stopChild } from '../support/process.ts';
+import { waitFor } from '../support/prometheus.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

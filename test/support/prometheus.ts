@@ -3,11 +3,12 @@
 // given, optionally with a rules file and an Alertmanager; and small HTTP
 // API helpers. Everything listens on loopback or lab addresses; every wait
 // is bounded. (bench/footprint/measure.ts starts its own, to measure it.)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './process.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -142,18 +143,7 @@ export async function instantQuery(url: string, expr: string, time: number): Pro
   return { series: Array.isArray(result) ? result.length : 1 };
 }
 
-/** SIGTERM, SIGKILL after 5 s; resolves once the child exited. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
