@@ -79,7 +79,7 @@ function mainThreadCpuMs(pid: number): number {
 
 function config(n: number): string {
   const addresses = Array.from({ length: n }, (_, i) => farmAddress(i));
-  const lines = ['sourceNode: bench', 'listen: 127.0.0.1:0', 'concurrency: 256', 'probes:'];
+  const lines = ['sourceNode: bench', 'listen: 127.0.0.1:0', 'concurrency: 256', `maxTargets: ${2 * n}`, 'probes:'];
   lines.push('  - name: render_tcp', '    kind: tcp', `    every: ${flags.every}`, '    count: 1', '    timeout: 1s', '    targetKind: loopback', '    targets:');
   lines.push(...addresses.map((a) => `      - "${a}:${PORT}"`));
   if (withIcmp) {

@@ -107,6 +107,8 @@ function writeConfig(dir: string, dnsPort: number | undefined): string {
     'sourceNode: bench',
     'listen: 127.0.0.1:0',
     'concurrency: 256',
+    // One target per kind per address: above the default maxTargets (1,000) from 334 addresses on.
+    `maxTargets: ${3 * targetCount}`,
     'probes:',
     '  - name: scale_tcp',
     '    kind: tcp',

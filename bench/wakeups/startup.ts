@@ -38,7 +38,7 @@ async function measure(n: number): Promise<string> {
   const file = path.join(dir, 'startup.yaml');
   writeFileSync(
     file,
-    ['sourceNode: bench', 'listen: 127.0.0.1:0', 'concurrency: 256', 'probes:', '  - name: burst', '    kind: tcp', `    every: ${flags.every}`, '    count: 1', '    timeout: 1s', '    targets:', ...Array.from({ length: n }, (_, i) => `      - "${address(i)}"`), ''].join('\n'),
+    ['sourceNode: bench', 'listen: 127.0.0.1:0', 'concurrency: 256', `maxTargets: ${Math.max(n, 1)}`, 'probes:', '  - name: burst', '    kind: tcp', `    every: ${flags.every}`, '    count: 1', '    timeout: 1s', '    targets:', ...Array.from({ length: n }, (_, i) => `      - "${address(i)}"`), ''].join('\n'),
   );
   const daemon: ChildProcess = spawn(process.execPath, [MAIN, 'run', '--config', file, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
