@@ -93,14 +93,20 @@ export function probeSourcesOf(raw: Record<string, unknown>, discovery: Discover
 
 /** Starts discovery when the file has an enabled `kubernetes:` block; undefined otherwise. */
 export async function startClusterTargets(file: string, env: NodeJS.ProcessEnv, log: Logger): Promise<ClusterTargets | undefined> {
-  const checked = checkShape(file);
+  let rawProbes: unknown[] = [];
+  const checked = loadConfigFile(file, {
+    transform: (parsed) => {
+      rawProbes = Array.isArray(parsed.probes) ? parsed.probes : [];
+      return withStandIns(parsed);
+    },
+  });
   if (!checked.kubernetes?.enabled) return undefined;
   const { discoveryOptionsFromConfig, startDiscovery } = await import('../targets/kubernetes/index.ts');
-  const options = discoveryOptionsFromConfig(checked.kubernetes, {
-    env,
-    readFile: (p) => readFileSync(p, 'utf8'),
-    ...(checked.sourceNode !== undefined ? { sourceNode: checked.sourceNode } : {}),
-  });
+  const readFile = (p: string) => readFileSync(p, 'utf8');
+  const sourceNode = checked.sourceNode !== undefined ? { sourceNode: checked.sourceNode } : {};
+  // The `kubernetes` Service is watched only for a file that probes it (a reload that adds one uses the pod's environment).
+  const uses = { apiService: rawProbes.some((p) => refSources(p).has('apiService')) };
+  const options = discoveryOptionsFromConfig(checked.kubernetes, { env, readFile, ...sourceNode }, uses);
   const discovery: Discovery = startDiscovery(options, { log: (message) => log.warn(message) });
   if (!(await discovery.synced(FIRST_SYNC_MS))) {
     log.warn('Kubernetes API not fully listed yet; starting with what is known, targets follow when it answers', {

@@ -81,11 +81,12 @@ describe.skipIf(!helm)('Helm chart', () => {
     expect(defaults.metadata.name).not.toBe(cm.metadata.name);
   });
 
-  it('installs into the release namespace, keeping the DNS Role in kube-system', () => {
+  it('installs into the release namespace, keeping the DNS Role in kube-system and the kubernetes Service Role in default', () => {
     const objects = parseObjects(execFileSync(helm!, ['template', 'np', CHART_DIR, '--namespace', 'probes'], { encoding: 'utf8' }), 'helm -n probes');
+    const fixed: Record<string, string> = { 'netprobe-dns': 'kube-system', 'netprobe-api-service': 'default' };
     for (const o of objects) {
       if (['ClusterRole', 'ClusterRoleBinding', 'PriorityClass'].includes(o.kind)) continue;
-      expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(o.metadata.name === 'netprobe-dns' ? 'kube-system' : 'probes');
+      expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(fixed[o.metadata.name] ?? 'probes');
     }
     for (const b of objects.filter((o) => o.kind.endsWith('Binding'))) expect((b.subjects as { namespace: string }[])[0]!.namespace).toBe('probes');
   });

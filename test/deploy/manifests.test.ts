@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubernetesSchema } from '../../src/targets/kubernetes/config.ts';
+import { kubernetesSchema, splitRef } from '../../src/targets/kubernetes/config.ts';
 import { startDiscovery } from '../../src/targets/kubernetes/discovery.ts';
+import { refSources } from '../../src/targets/kubernetes/resolve.ts';
 import { FakeApiServer } from '../k8s/fake-apiserver.ts';
 import { SERVICES, service, testDiscoveryOptions } from '../k8s/fixtures.ts';
 import { BASE_DIR, KUBERNETES_DIR, OVERLAYS_DIR, type K8sObject, flavours, kustomizeAvailable, kustomizeText, podSpec, render } from './kustomize.ts';
@@ -73,11 +74,11 @@ describe.skipIf(!kustomizeAvailable)('kubectl kustomize builds every flavour', (
       for (const o of objects) await validate(o);
     });
 
-    it('namespaced objects are in netprobe (or kube-system for the DNS Role), cluster-scoped ones have none, no local-config leaks', () => {
+    it('namespaced objects are in netprobe (or kube-system for the DNS Role, default for the kubernetes Service Role), cluster-scoped ones have none, no local-config leaks', () => {
       for (const o of objects) {
         const id = `${o.kind}/${o.metadata.name}`;
         if (CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace, id).toBeUndefined();
-        else if (o.metadata.namespace === 'kube-system') expect(['Role', 'RoleBinding'], id).toContain(o.kind);
+        else if (o.metadata.namespace === 'kube-system' || o.metadata.namespace === 'default') expect(['Role', 'RoleBinding'], id).toContain(o.kind);
         // netprobe-host: the host-network flavour's DaemonSet (hostNetwork needs a privileged namespace).
         else expect(['netprobe', 'netprobe-host'], id).toContain(o.metadata.namespace);
         expect(o.metadata.annotations?.['config.kubernetes.io/local-config'], id).toBeUndefined();
@@ -85,10 +86,11 @@ describe.skipIf(!kustomizeAvailable)('kubectl kustomize builds every flavour', (
       }
     });
 
-    it('RBAC is read-only: get/list/watch; Nodes cluster-wide, Services and EndpointSlices in namespaces only', () => {
+    it('RBAC is read-only: get/list/watch; Nodes cluster-wide, Services and EndpointSlices in namespaces only, and in default only the kubernetes Service', () => {
       for (const role of [...all(objects, 'ClusterRole'), ...all(objects, 'Role')]) {
-        for (const rule of role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]) {
+        for (const rule of role.rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[]) {
           expect([...rule.verbs].sort(), role.metadata.name).toEqual(['get', 'list', 'watch']);
+          if (role.metadata.namespace === 'default') expect({ resources: rule.resources, resourceNames: rule.resourceNames }, role.metadata.name).toEqual({ resources: ['services'], resourceNames: ['kubernetes'] });
           for (const g of rule.apiGroups) {
             for (const r of rule.resources) {
               const allowed = role.kind === 'ClusterRole' ? ['/nodes'] : ['/services', 'discovery.k8s.io/endpointslices'];
@@ -230,8 +232,20 @@ describe.skipIf(!kustomizeAvailable)('kubectl kustomize builds every flavour', (
         }
         const f = await FakeApiServer.start();
         f.upsert(SERVICES('kube-system'), service('kube-system', 'kube-dns', '198.19.0.10'));
-        const peerService = parse((one(objects, 'ConfigMap', (pod.volumes as { configMap?: { name: string } }[]).find((v) => v.configMap)!.configMap!.name).data as Record<string, string>)['config.yaml']!).kubernetes.peerService as string;
-        const d = startDiscovery(testDiscoveryOptions(f.url, { peerService: { namespace: ds.metadata.namespace!, name: peerService } }));
+        f.upsert(SERVICES('default'), service('default', 'kubernetes', '198.19.0.1'));
+        // Every watch this DaemonSet's own config starts: its peers, its host peers, the kubernetes Service.
+        const config = parse((one(objects, 'ConfigMap', (pod.volumes as { configMap?: { name: string } }[]).find((v) => v.configMap)!.configMap!.name).data as Record<string, string>)['config.yaml']!);
+        const kube = config.kubernetes as { peerService: string; hostPeerService?: string };
+        const apiService = (config.probes as unknown[]).some((p) => refSources(p).has('apiService'));
+        const d = startDiscovery(
+          testDiscoveryOptions(f.url, {
+            peerService: splitRef(kube.peerService, ds.metadata.namespace!),
+            ...(kube.hostPeerService ? { hostPeerService: splitRef(kube.hostPeerService, ds.metadata.namespace!) } : {}),
+            apiService,
+          }),
+        );
+        // The watches a config names must be there to check (the base's API VIP probe, the flavour's host peers).
+        expect(apiService, 'a probe names kubernetes:api-service').toBe(true);
         try {
           expect(await d.synced(3000)).toBe(true);
         } finally {
@@ -245,6 +259,8 @@ describe.skipIf(!kustomizeAvailable)('kubectl kustomize builds every flavour', (
           const [, group = '', ns, resource] = m!;
           const key = `${group}/${resource}`;
           expect(grants.has(`* ${key}`) || (ns !== undefined && grants.has(`${ns} ${key}`)), `${r.path} is granted`).toBe(true);
+          // The Role in default names one Service: a list or watch is allowed only when it selects that name.
+          if (ns === 'default') expect(r.query.fieldSelector, r.path).toBe('metadata.name=kubernetes');
         }
       });
     });

@@ -221,6 +221,52 @@ describe('discovery: list then watch', () => {
   });
 });
 
+describe('discovery: host-network peers and the kubernetes Service', () => {
+  it('fans the host peers out like the pod peers, from their own headless Service', async () => {
+    const f = await fake();
+    seed(f);
+    const pods = Array.from({ length: 30 }, (_, i) => ({ ip: `198.18.${10 + i}.10`, node: `node-${i}` }));
+    // A hostNetwork pod's IP is its node's InternalIP.
+    const hosts = Array.from({ length: 30 }, (_, i) => ({ ip: `198.19.${10 + i}.1`, node: `node-${i}` }));
+    f.upsert(SLICES('netprobe'), slice('netprobe', 'peers-many', 'netprobe-peers', pods, []));
+    f.upsert(SLICES('netprobe-host'), slice('netprobe-host', 'host-peers-a', 'netprobe-host-peers', hosts, []));
+    const d = start(f, { nodeName: 'node-4', fanout: { k: 3 }, pageSize: 500, hostPeerService: { namespace: 'netprobe-host', name: 'netprobe-host-peers' } });
+    await d.synced(3000);
+    const expected = selectPeers('node-4', hosts.map((h) => h.node), { k: 3 });
+    expect(d.hostPeers.current().map((p) => p.node).sort()).toEqual(expected);
+    expect(d.hostPeers.current().every((p) => p.ip.startsWith('198.19.'))).toBe(true);
+    // Host peers join and leave as the watch says.
+    f.delete(SLICES('netprobe-host'), 'host-peers-a', 'netprobe-host');
+    await until(() => d.hostPeers.current().length === 0, 'host peers gone');
+    expect(d.peers.current().length).toBeGreaterThan(0);
+  });
+
+  it('watches the kubernetes Service in default only when asked, every family, on its https port', async () => {
+    const f = await fake();
+    seed(f);
+    f.upsert(SERVICES('default'), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default' },
+      spec: { clusterIP: '198.19.0.1', clusterIPs: ['198.19.0.1', 'fd00:198:19::1'], ports: [{ name: 'https', port: 6443, protocol: 'TCP', targetPort: 6443 }] },
+    });
+    f.upsert(SERVICES('default'), service('default', 'other', '198.19.0.99'));
+    const off = start(f);
+    await off.synced(3000);
+    expect(off.apiService.current()).toEqual([]);
+    expect(f.requests.some((r) => r.path === SERVICES('default'))).toBe(false);
+
+    const on = start(f, { apiService: true });
+    await on.synced(3000);
+    expect(on.apiService.current().map((s) => s.server)).toEqual([
+      { host: '198.19.0.1', port: 6443 },
+      { host: 'fd00:198:19::1', port: 6443 },
+    ]);
+    expect(on.apiService.current().every((s) => s.kind === 'service_vip')).toBe(true);
+    expect(f.requests.filter((r) => r.path === SERVICES('default')).every((r) => r.query.fieldSelector === 'metadata.name=kubernetes')).toBe(true);
+  });
+});
+
 describe('discovery: API outage', () => {
   it('keeps the last known targets, counts errors, and leaves no stale series after recovery', async () => {
     const f = await fake();

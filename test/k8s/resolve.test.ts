@@ -92,6 +92,28 @@ describe('resolveProbe and refSources', () => {
   });
 });
 
+describe('kubernetes:host-peers', () => {
+  const hostSnap: DiscoverySnapshot = { ...snap, hostPeers: [{ id: '198.19.2.1', label: '198.19.2.1', kind: 'peer', node: 'n2', ip: '198.19.2.1', pod: 'h2', ready: true }] };
+  const withHost = (probes: Probe[]) => ({ kubernetes: { hostPeerService: 'netprobe-host/netprobe-host-peers' }, probes });
+
+  it('resolves to the nodes\' own addresses with target_kind node, and names its source', () => {
+    const tcp = { name: 'nodes-tcp', kind: 'tcp', targets: ['kubernetes:host-peers:9810'] };
+    const icmp = { name: 'nodes-mtu', kind: 'icmp', targets: ['kubernetes:host-peers'] };
+    const p = byName(resolveDiscoveryRefs(withHost([tcp, icmp]), hostSnap).config);
+    expect(p.get('nodes-tcp')).toMatchObject({ targets: [{ address: '198.19.2.1:9810', node: 'n2' }], targetKind: 'node' });
+    expect(p.get('nodes-mtu')).toMatchObject({ targets: [{ host: '198.19.2.1', node: 'n2' }], targetKind: 'node' });
+    expect([...refSources(tcp)]).toEqual(['hostPeers']);
+    expect(resolveDiscoveryRefs(withHost([tcp]), EMPTY_SNAPSHOT).skipped).toEqual(['nodes-tcp']);
+  });
+
+  it('refuses host-peers without hostPeerService, and as DNS servers or without a tcp port', () => {
+    const tcp = { name: 'nodes-tcp', kind: 'tcp', targets: ['kubernetes:host-peers:9810'] };
+    expect(() => resolveDiscoveryRefs({ probes: [tcp] }, hostSnap)).toThrow('probe "nodes-tcp": kubernetes:host-peers needs kubernetes.hostPeerService');
+    expect(() => resolveDiscoveryRefs(withHost([{ name: 'd', kind: 'dns', servers: ['kubernetes:host-peers'], names: ['x.'] }]), hostSnap)).toThrow('probe "d": kubernetes:host-peers are not DNS servers');
+    expect(() => resolveDiscoveryRefs(withHost([{ name: 't', kind: 'tcp', targets: ['kubernetes:host-peers'] }]), hostSnap)).toThrow('"kubernetes:host-peers:PORT"');
+  });
+});
+
 describe('discovery driving the daemon', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {

@@ -4,12 +4,14 @@
 //   kubernetes:
 //     dnsService: kube-system/kube-dns     # cluster DNS Service (VIP + CoreDNS pods)
 //     peerService: netprobe-peers          # netprobe's headless Service (namespace: $POD_NAMESPACE)
+//     hostPeerService: netprobe-host/netprobe-host-peers   # the host-network DaemonSet's (optional)
 //     peers: 8                             # k: observers per node
 //   probes:
 //     - { name: dns-vip, kind: dns, servers: [kubernetes:dns-service], names: [...] }
 //     - { name: dns-pods, kind: dns, servers: [kubernetes:dns-endpoints], names: [...] }
 //     - { name: peers-tcp, kind: tcp, targets: ["kubernetes:peers:9810"] }
 //     - { name: peers-mtu, kind: icmp, targets: [kubernetes:peers] }
+//     - { name: nodes-mtu, kind: icmp, targets: [kubernetes:host-peers] }
 // A ref is `kubernetes:<source>[:<port>]`; the port is for kinds that need
 // one (tcp: peers are pod IPs, 9810 is netprobe's own listener on each).
 import { z } from 'zod';
@@ -20,8 +22,12 @@ export const DISCOVERY_REFS = {
   'kubernetes:dns-service': 'dnsService',
   'kubernetes:dns-endpoints': 'dnsEndpoints',
   'kubernetes:peers': 'peers',
-  // The `kubernetes` Service ClusterIP:443, as the kubelet gives it to every pod
-  // (KUBERNETES_SERVICE_HOST/PORT); tcp only, usually with `tls`.
+  // The host-network DaemonSet's pods: each node's own address (its InternalIP),
+  // fanned out like the peers; needs `hostPeerService`.
+  'kubernetes:host-peers': 'hostPeers',
+  // The `kubernetes` Service in `default`: its ClusterIP(s) and https port,
+  // watched (every family of a dual-stack Service), else KUBERNETES_SERVICE_HOST/PORT
+  // from the pod's environment until the watch has listed; tcp only, usually with `tls`.
   'kubernetes:api-service': 'apiService',
 } as const;
 export type DiscoveryRef = keyof typeof DISCOVERY_REFS;
@@ -66,6 +72,11 @@ export const kubernetesSchema = z.strictObject({
   peerService: objectRef
     .default('netprobe-peers')
     .describe("NAMESPACE/NAME (or NAME) of netprobe's headless Service, whose endpoints are the peers (kubernetes:peers)."),
+  hostPeerService: objectRef
+    .optional()
+    .describe(
+      "NAMESPACE/NAME (or NAME) of the host-network DaemonSet's headless Service (overlays/host-network), whose endpoints are the nodes' own addresses (kubernetes:host-peers); unset: not watched, and probes may not name kubernetes:host-peers.",
+    ),
   namespace: z.string().regex(NAME).optional().describe('Namespace of refs given without one; default $POD_NAMESPACE, else "netprobe".'),
   nodeName: z.string().min(1).max(253).optional().describe('The Node this pod runs on (1-253 characters); default the top-level sourceNode, else $NODE_NAME.'),
   peers: z.number().int().min(1).max(100).default(8).describe('k, 1 to 100: each node is probed by this many others (rendezvous hashing).'),

@@ -1,7 +1,10 @@
-// Kubernetes discovery: four list/watch loops turned into target sources.
+// Kubernetes discovery: list/watch loops turned into target sources.
 //   cluster DNS Service           -> dnsService   (service_vip)
 //   its EndpointSlices            -> dnsEndpoints (endpoint, one per ready CoreDNS pod)
 //   netprobe's headless Service   -> allPeers, and peers (this pod's fan-out share)
+//   the host-network DaemonSet's  -> hostPeers (the same fan-out over the nodes'
+//     headless Service (optional)    own addresses: a hostNetwork pod's IP is its node's)
+//   the `kubernetes` Service      -> apiService (service_vip; only when a probe names it)
 //   this pod's own Node           -> node (creation time, zone, Ready)
 // Sources keep their last value while the API is unreachable: the daemon
 // goes on probing what it knew, and errors are reported through onError.
@@ -9,10 +12,10 @@ import { type FanoutOptions, selectPeers } from '../peer-selection.ts';
 import { type DiscoveredDnsServer, type DiscoveredPeer, MutableSource, type NodeInfo, type TargetSource } from '../types.ts';
 import { ApiClient, type DiscoveryErrorReason } from './client.ts';
 import type { ApiConnection } from './connection.ts';
-import { dnsEndpoints, nodeInfo, peerEndpoints, serviceVips } from './objects.ts';
+import { dnsEndpoints, httpsPort, nodeInfo, peerEndpoints, serviceVips } from './objects.ts';
 import { type BackoffOptions, Reflector, type ReflectorStatus } from './reflector.ts';
 
-export const DISCOVERY_RESOURCES = ['dns_service', 'dns_endpointslices', 'peer_endpointslices', 'node'] as const;
+export const DISCOVERY_RESOURCES = ['dns_service', 'dns_endpointslices', 'peer_endpointslices', 'host_peer_endpointslices', 'api_service', 'node'] as const;
 export type DiscoveryResource = (typeof DISCOVERY_RESOURCES)[number];
 
 export interface ObjectName {
@@ -25,6 +28,10 @@ export interface DiscoveryOptions {
   dnsService: ObjectName;
   /** netprobe's headless Service; omit to discover no peers. */
   peerService?: ObjectName;
+  /** The host-network DaemonSet's headless Service; omit to discover no host peers. */
+  hostPeerService?: ObjectName;
+  /** Watch the `kubernetes` Service in `default` (a probe names kubernetes:api-service). */
+  apiService?: boolean;
   /** This pod's node; "" or omitted: no Node watch, and every peer counts as another node. */
   nodeName?: string;
   fanout: FanoutOptions;
@@ -53,6 +60,10 @@ export interface Discovery {
   peers: TargetSource<DiscoveredPeer>;
   /** Every netprobe pod found (for status pages; probes use `peers`). */
   allPeers: TargetSource<DiscoveredPeer>;
+  /** The host-network pods on the same share of nodes as `peers` (their IPs are the nodes'). */
+  hostPeers: TargetSource<DiscoveredPeer>;
+  /** The `kubernetes` Service's ClusterIP(s) on its https port; empty until listed, or when not watched. */
+  apiService: TargetSource<DiscoveredDnsServer>;
   /** This pod's Node: zero or one entry. */
   node: TargetSource<NodeInfo>;
   onError(listener: DiscoveryErrorListener): () => void;
@@ -98,6 +109,10 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
   const svc = add('dns_service', `/api/v1/namespaces/${encodeURIComponent(dnsNs)}/services`, { fieldSelector: `metadata.name=${dnsName}` });
   const dnsSlices = add('dns_endpointslices', slicesPath(dnsNs), serviceLabel(dnsName));
   const peerSlices = options.peerService ? add('peer_endpointslices', slicesPath(options.peerService.namespace), serviceLabel(options.peerService.name)) : undefined;
+  const hostPeerSlices = options.hostPeerService
+    ? add('host_peer_endpointslices', slicesPath(options.hostPeerService.namespace), serviceLabel(options.hostPeerService.name))
+    : undefined;
+  const apiSvc = options.apiService ? add('api_service', '/api/v1/namespaces/default/services', { fieldSelector: 'metadata.name=kubernetes' }) : undefined;
   const nodeName = options.nodeName ?? '';
   const nodeWatch = nodeName ? add('node', '/api/v1/nodes', { fieldSelector: `metadata.name=${nodeName}` }) : undefined;
 
@@ -105,6 +120,8 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
   const dnsEndpointSource = new MutableSource<DiscoveredDnsServer>(byId);
   const allPeers = new MutableSource<DiscoveredPeer>(byId);
   const peers = new MutableSource<DiscoveredPeer>(byId);
+  const hostPeers = new MutableSource<DiscoveredPeer>(byId);
+  const apiService = new MutableSource<DiscoveredDnsServer>(byId);
   const node = new MutableSource<NodeInfo>();
 
   let warnedFor = '';
@@ -127,6 +144,8 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
     allPeers.set(found);
     peers.set(fanOut(found, nodeName, options.fanout));
   });
+  hostPeerSlices?.onChange(() => hostPeers.set(fanOut(peerEndpoints(hostPeerSlices.items()), nodeName, options.fanout)));
+  apiSvc?.onChange(() => apiService.set(serviceVips(apiSvc.items(), httpsPort)));
   nodeWatch?.onChange(() => node.set(nodeWatch.items().map(nodeInfo)));
 
   for (const r of reflectors) r.start();
@@ -136,6 +155,8 @@ export function startDiscovery(options: DiscoveryOptions, deps: DiscoveryDeps = 
     dnsEndpoints: dnsEndpointSource,
     peers,
     allPeers,
+    hostPeers,
+    apiService,
     node,
     onError(listener) {
       errorListeners.add(listener);

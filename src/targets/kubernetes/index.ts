@@ -23,8 +23,11 @@ export function connectionFromConfig(config: KubernetesConfig, env: ConnectionEn
   return kubeconfigConnection(config.kubeconfig ?? defaultKubeconfigPath(env.env), config.context, env);
 }
 
-/** Turns the parsed `kubernetes:` block into options for startDiscovery. Throws on setup errors (no credentials). */
-export function discoveryOptionsFromConfig(config: KubernetesConfig, env: DiscoveryEnv = realEnv): DiscoveryOptions {
+/**
+ * Turns the parsed `kubernetes:` block into options for startDiscovery; `uses.apiService`: a probe names
+ * kubernetes:api-service, so the `kubernetes` Service is watched. Throws on setup errors (no credentials).
+ */
+export function discoveryOptionsFromConfig(config: KubernetesConfig, env: DiscoveryEnv = realEnv, uses: { apiService?: boolean } = {}): DiscoveryOptions {
   const namespace = config.namespace ?? env.env.POD_NAMESPACE ?? 'netprobe';
   let nameservers: string[] = [];
   try {
@@ -36,6 +39,8 @@ export function discoveryOptionsFromConfig(config: KubernetesConfig, env: Discov
     connection: connectionFromConfig(config, env),
     dnsService: splitRef(config.dnsService, namespace),
     peerService: splitRef(config.peerService, namespace),
+    ...(config.hostPeerService ? { hostPeerService: splitRef(config.hostPeerService, namespace) } : {}),
+    ...(uses.apiService ? { apiService: true } : {}),
     nodeName: config.nodeName ?? env.sourceNode ?? env.env.NODE_NAME ?? '',
     fanout: { k: config.peers, ...(config.minPeers !== undefined ? { minPeers: config.minPeers } : {}) },
     resolvConfNameservers: nameservers,

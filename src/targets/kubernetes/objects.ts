@@ -31,13 +31,23 @@ function dnsPort(ports: ServicePort[] | undefined): number {
   return (udp.find((p) => p.name === 'dns') ?? udp[0])?.port ?? 53;
 }
 
-/** The cluster DNS Service's ClusterIP(s) as `service_vip` targets (none for a headless Service). */
-export function serviceVips(services: KubeObject[]): DiscoveredDnsServer[] {
+/** The API server's port on the `kubernetes` Service: the TCP port named "https", else any TCP port, else 443. */
+export function httpsPort(ports: ServicePort[] | undefined): number {
+  const tcp = (ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP' && typeof p.port === 'number');
+  return (tcp.find((p) => p.name === 'https') ?? tcp[0])?.port ?? 443;
+}
+
+/**
+ * A Service's ClusterIP(s), every family of a dual-stack one, as `service_vip`
+ * targets (none for a headless Service): the cluster DNS Service on its DNS
+ * port by default, the `kubernetes` Service with `httpsPort`.
+ */
+export function serviceVips(services: KubeObject[], portOf: (ports: ServicePort[] | undefined) => number = dnsPort): DiscoveredDnsServer[] {
   const out: DiscoveredDnsServer[] = [];
   for (const svc of services) {
     const spec = (svc.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePort[] };
     const ips = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
-    const port = dnsPort(spec.ports);
+    const port = portOf(spec.ports);
     for (const ip of ips) {
       if (!ip || ip === 'None') continue;
       const label = hostPortLabel(ip, port);

@@ -17,11 +17,13 @@ export interface DiscoverySnapshot {
   dnsService: readonly DiscoveredDnsServer[];
   dnsEndpoints: readonly DiscoveredDnsServer[];
   peers: readonly DiscoveredPeer[];
-  /** The `kubernetes` Service VIP (from the pod's environment); absent outside a cluster. */
+  /** The host-network DaemonSet's pods on the same share of nodes: the nodes' own addresses. */
+  hostPeers?: readonly DiscoveredPeer[];
+  /** The `kubernetes` Service VIP(s); absent outside a cluster. */
   apiService?: readonly { host: string; port: number }[];
 }
 
-export const EMPTY_SNAPSHOT: DiscoverySnapshot = { dnsService: [], dnsEndpoints: [], peers: [] };
+export const EMPTY_SNAPSHOT: DiscoverySnapshot = { dnsService: [], dnsEndpoints: [], peers: [], hostPeers: [] };
 
 /**
  * One stand-in per source, for checking a config without a cluster
@@ -33,6 +35,7 @@ export const PLACEHOLDER_SNAPSHOT: DiscoverySnapshot = {
   dnsService: [{ id: 'placeholder-vip', label: '192.0.2.10:53', kind: 'service_vip', node: '', server: { host: '192.0.2.10', port: 53 } }],
   dnsEndpoints: [{ id: 'placeholder-ep', label: '192.0.2.11:53', kind: 'endpoint', node: 'node', server: { host: '192.0.2.11', port: 53 } }],
   peers: [{ id: 'placeholder-peer', label: '192.0.2.12', kind: 'peer', node: 'node', ip: '192.0.2.12', pod: '', ready: true }],
+  hostPeers: [{ id: 'placeholder-host-peer', label: '192.0.2.14', kind: 'peer', node: 'node', ip: '192.0.2.14', pod: '', ready: true }],
   apiService: [{ host: '192.0.2.13', port: 443 }],
 };
 
@@ -43,13 +46,21 @@ export function apiServiceFromEnv(env: NodeJS.ProcessEnv = process.env): { host:
   return host && Number.isInteger(port) && port > 0 && port < 65536 ? [{ host, port }] : [];
 }
 
-export function snapshotOf(discovery: Discovery | undefined): DiscoverySnapshot {
+export function snapshotOf(discovery: Discovery | undefined, env: NodeJS.ProcessEnv = process.env): DiscoverySnapshot {
   if (!discovery) return EMPTY_SNAPSHOT;
-  return { dnsService: discovery.dnsService.current(), dnsEndpoints: discovery.dnsEndpoints.current(), peers: discovery.peers.current(), apiService: apiServiceFromEnv() };
+  const api = discovery.apiService.current();
+  return {
+    dnsService: discovery.dnsService.current(),
+    dnsEndpoints: discovery.dnsEndpoints.current(),
+    peers: discovery.peers.current(),
+    hostPeers: discovery.hostPeers.current(),
+    // The watched Service once listed (both families of a dual-stack one); the pod's environment until then.
+    apiService: api.length ? api.map((s) => s.server) : apiServiceFromEnv(env),
+  };
 }
 
 /** `target_kind` of each source, used when a probe sets no `targetKind`. */
-const SOURCE_KIND: Record<DiscoverySourceName, string> = { dnsService: 'service_vip', dnsEndpoints: 'endpoint', peers: 'peer', apiService: 'service_vip' };
+const SOURCE_KIND: Record<DiscoverySourceName, string> = { dnsService: 'service_vip', dnsEndpoints: 'endpoint', peers: 'peer', hostPeers: 'node', apiService: 'service_vip' };
 
 interface Found {
   host: string;
@@ -60,6 +71,7 @@ interface Found {
 
 function found(snap: DiscoverySnapshot, source: DiscoverySourceName): Found[] {
   if (source === 'peers') return snap.peers.map((p) => ({ host: p.ip, node: p.node }));
+  if (source === 'hostPeers') return (snap.hostPeers ?? []).map((p) => ({ host: p.ip, node: p.node }));
   if (source === 'apiService') return (snap.apiService ?? []).map((s) => ({ host: s.host, node: '', port: s.port }));
   return snap[source].map((s) => ({ host: s.server.host, node: s.node, port: s.server.port }));
 }
@@ -78,7 +90,11 @@ export function resolveDiscoveryRefs(raw: Record<string, unknown>, snap: Discove
   if (!probes) return { config: rest, skipped: [] };
   const skipped: string[] = [];
   const out: Record<string, unknown>[] = [];
+  const kube = rest.kubernetes as Record<string, unknown> | null | undefined;
   for (const probe of probes) {
+    if (refSources(probe).has('hostPeers') && (kube === null || typeof kube !== 'object' || kube.hostPeerService === undefined)) {
+      throw new Error(`probe "${String(probe.name)}": kubernetes:host-peers needs kubernetes.hostPeerService (the host-network DaemonSet's headless Service, overlays/host-network)`);
+    }
     const resolved = resolveProbe(probe, snap);
     if (resolved) out.push(resolved);
     else skipped.push(String(probe.name));
@@ -120,7 +136,7 @@ export function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnap
     const ref = typeof entry === 'string' ? parseDiscoveryRef(entry) : undefined;
     if (!ref) {
       if (typeof entry === 'string' && entry.trim().startsWith('kubernetes:')) {
-        throw new Error(`probe "${name}": unknown discovery ref "${entry}"; expected kubernetes:dns-service, kubernetes:dns-endpoints, kubernetes:peers or kubernetes:api-service, optionally with :PORT`);
+        throw new Error(`probe "${name}": unknown discovery ref "${entry}"; expected kubernetes:dns-service, kubernetes:dns-endpoints, kubernetes:peers, kubernetes:host-peers or kubernetes:api-service, optionally with :PORT`);
       }
       entries.push(entry);
       continue;
@@ -129,13 +145,13 @@ export function resolveProbe(probe: Record<string, unknown>, snap: DiscoverySnap
     sources.add(ref.source);
     for (const t of found(snap, ref.source)) {
       if (probe.kind === 'dns') {
-        if (ref.source === 'peers') throw new Error(`probe "${name}": kubernetes:peers are not DNS servers`);
+        if (ref.source === 'peers' || ref.source === 'hostPeers') throw new Error(`probe "${name}": ${entry} are not DNS servers`);
         if (ref.source === 'apiService') throw new Error(`probe "${name}": kubernetes:api-service is not a DNS server`);
         const label = hostPortLabel(t.host, ref.port ?? t.port ?? 53);
         push(label, label);
       } else if (probe.kind === 'tcp') {
         const port = ref.port ?? t.port;
-        if (port === undefined) throw new Error(`probe "${name}": tcp targets need a port: "kubernetes:peers:PORT" (9810 is netprobe's own)`);
+        if (port === undefined) throw new Error(`probe "${name}": tcp targets need a port: "${String(entry).trim()}:PORT" (9810 is netprobe's own)`);
         const address = hostPortLabel(t.host, port);
         push(address, t.node ? { address, node: t.node } : address);
       } else {
@@ -179,7 +195,13 @@ export function onDiscoveredChange(
     }, debounceMs);
     timer.unref?.();
   };
-  const offs = [discovery.dnsService.onChange(fire('dnsService')), discovery.dnsEndpoints.onChange(fire('dnsEndpoints')), discovery.peers.onChange(fire('peers'))];
+  const offs = [
+    discovery.dnsService.onChange(fire('dnsService')),
+    discovery.dnsEndpoints.onChange(fire('dnsEndpoints')),
+    discovery.peers.onChange(fire('peers')),
+    discovery.hostPeers.onChange(fire('hostPeers')),
+    discovery.apiService.onChange(fire('apiService')),
+  ];
   return () => {
     clearTimeout(timer);
     for (const off of offs) off();
