@@ -148,14 +148,26 @@ export function ruleF3(ctx: RuleContext): void {
     if (othersReach.length > 0) ev.push(evidence(`other nodes (${[...new Set(othersReach.map((r) => r.sourceNode))].join(', ')}) reach the same targets cleanly`, othersReach.length, '>=', 1, 'count'));
     for (const r of unrouted) ev.push(evidence(`${node}: dns ${r.probe} via ${r.target} fails with network_error (no route)`, failRatio(r), '>=', BARS.failing, 'ratio'));
     for (const r of cross) ev.push(...hopEvidence(node, r));
-    // The host network's view from the same node to the same nodes (the hostNetwork DaemonSet):
-    // clean there and failing on the pod network is the overlay; failing there too is the underlay.
+    // The underlay's view of the same nodes: their own addresses (target_kind node), probed from
+    // this pod (the pod DaemonSet's nodes-* probes) or from this node's host-network pod. Clean
+    // there while pods fail is the overlay; failing there too is the underlay. The host network's
+    // rows to pod IPs (pods-tcp) are evidence only: they cross the overlay as well.
     const hostRows = ctx.host ? [...ctx.host.tcp, ...ctx.host.icmp].filter((r) => r.sourceNode === node && failingNodes.has(r.targetNode)) : [];
-    const hostFailing = hostRows.filter(pathFailing);
-    const hostClean = hostRows.filter(isClean);
-    const layer = hostFailing.length > 0 ? 'underlay' : hostClean.length > 0 ? 'overlay' : undefined;
-    for (const r of hostFailing) ev.push(evidence(`${node} (host network): ${r.kind} ${r.probe} to ${r.target} on ${r.targetNode} failing too`, failRatio(r), '>=', BARS.failing, 'ratio'), ...hopEvidence(`${node} (host network)`, r));
-    if (layer === 'overlay') ev.push(evidence(`${node} (host network): the same nodes reached cleanly`, hostClean.length, '>=', 1, 'count'));
+    const underlay = [...known.filter((r) => r.targetKind === 'node' && failingNodes.has(r.targetNode)), ...hostRows.filter((r) => r.targetKind === 'node')];
+    const underlayFailing = underlay.filter(pathFailing);
+    const underlayClean = underlay.filter(isClean);
+    const podToPod = cross.some((r) => r.targetKind !== 'node');
+    // Only pod targets failing say anything about a layer: a node address failing alone compares with nothing.
+    const layer = !podToPod ? undefined : underlayFailing.length > 0 ? 'underlay' : underlayClean.length > 0 ? 'overlay' : undefined;
+    const where = (r: Observation) => (r.vantage === 'host' ? `${node} (host network)` : node);
+    for (const r of underlayFailing.filter((u) => u.vantage === 'host')) {
+      ev.push(evidence(`${where(r)}: ${r.kind} ${r.probe} to ${r.target} on ${r.targetNode} failing too`, failRatio(r), '>=', BARS.failing, 'ratio'), ...hopEvidence(where(r), r));
+    }
+    if (layer === 'overlay') {
+      for (const [who, rs] of byVantage(underlayClean)) ev.push(evidence(`${who}: the same nodes' own addresses reached cleanly`, rs.length, '>=', 1, 'count'));
+      const hostToPods = hostRows.filter((r) => r.targetKind !== 'node' && pathFailing(r));
+      if (hostToPods.length > 0) ev.push(evidence(`${node} (host network): pods on ${[...new Set(hostToPods.map((r) => r.targetNode))].join(', ')} fail from the host network too`, hostToPods.length, '>=', 1, 'count'));
+    }
     const compared = sameNode.length + otherNodes.length + othersReach.length > 0 || layer !== undefined;
     explain(ctx, [...cross, ...unrouted]);
     if (ctx.host) explain(ctx, hostRows);
@@ -163,9 +175,9 @@ export function ruleF3(ctx: RuleContext): void {
     const nodes = [...failingNodes].join(', ');
     const title =
       layer === 'overlay'
-        ? `pod network (overlay) broken from ${node} to pods on ${nodes}: the nodes reach each other on the host network, pods do not`
+        ? `pod network (overlay) broken from ${node} to pods on ${nodes}: the nodes' own addresses answer, pods do not`
         : layer === 'underlay'
-          ? `node network (underlay) broken from ${node} to ${nodes}: the host network fails as well as the pod network`
+          ? `node network (underlay) broken from ${node} to ${nodes}: the nodes' own addresses fail as well as their pods`
           : compared
             ? `no route or tunnel from ${node} to pods on ${nodes}: cross-node traffic fails, the rest answers`
             : `everything from ${node} to other nodes fails and nothing nearer was probed to compare`;
@@ -173,7 +185,7 @@ export function ruleF3(ctx: RuleContext): void {
       layer === 'overlay'
         ? f3OverlaySteps(targets, node, [...failingNodes])
         : layer === 'underlay'
-          ? f3UnderlaySteps([...new Set(hostFailing.map((r) => r.target))], [...failingNodes])
+          ? f3UnderlaySteps([...new Set(underlayFailing.map((r) => r.target))], [...failingNodes])
           : f3Steps(targets, [...failingNodes]);
     ctx.verdicts.push(
       verdict({
@@ -191,3 +203,13 @@ export function ruleF3(ctx: RuleContext): void {
   }
 }
 
+
+/** Rows by where they ran: "NODE" (the pod network) or "NODE (host network)". */
+function byVantage(rows: readonly Observation[]): Map<string, Observation[]> {
+  const out = new Map<string, Observation[]>();
+  for (const r of rows) {
+    const who = r.vantage === 'host' ? `${r.sourceNode} (host network)` : r.sourceNode;
+    out.set(who, [...(out.get(who) ?? []), r]);
+  }
+  return out;
+}

@@ -289,14 +289,16 @@ describe('verdict details', () => {
 describe('vantage and traced hops: where on the path (F3 overlay vs underlay)', () => {
   // node-a's pod network cannot reach node-b; node-a's host-network pod probes node-b's InternalIP.
   const podRows = { tcp: [tcp({ failures: { timeout: 30 } }), tcp({ target: '10.244.1.3:9810', targetNode: 'node-a' })] };
-  const hostTcp = (p: Parameters<typeof tcp>[0] = {}) => tcp({ vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', ...p });
+  const hostTcp = (p: Parameters<typeof tcp>[0] = {}) => tcp({ vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', targetKind: 'node', ...p });
+  // The pod DaemonSet's own probe of node-b's InternalIP (kubernetes:host-peers, target_kind node).
+  const podToNode = (p: Parameters<typeof tcp>[0] = {}) => tcp({ probe: 'nodes-tcp', target: '192.168.1.12:9810', targetKind: 'node', ...p });
 
   it('pod network failing, host network clean to the same node: the overlay, with overlay steps', () => {
     const verdicts = diagnose(observations({ tcp: [...podRows.tcp, hostTcp()] }));
     expect(verdicts.map(label)).toEqual(['F3']);
     const [v] = verdicts;
     expect(v!.title).toMatch(/^pod network \(overlay\) broken from node-a to pods on node-b/);
-    expect(v!.evidence.some((e) => e.signal === 'node-a (host network): the same nodes reached cleanly' && e.holds)).toBe(true);
+    expect(v!.evidence.some((e) => e.signal === "node-a (host network): the same nodes' own addresses reached cleanly" && e.holds)).toBe(true);
     expect(v!.next_steps[0]!.command).toMatch(/ip -d link show type vxlan/);
     expect(v!.targets).toEqual(['10.244.2.9:9810']); // the pod target, not the clean host one
   });
@@ -308,6 +310,26 @@ describe('vantage and traced hops: where on the path (F3 overlay vs underlay)', 
     expect(v!.title).toMatch(/^node network \(underlay\) broken from node-a to node-b/);
     expect(v!.next_steps.map((s) => s.command)).toEqual(expect.arrayContaining(['ping -c 3 192.168.1.12', 'netprobe trace 192.168.1.12']));
     expect(v!.evidence.some((e) => /host network\): tcp nodes-tcp to 192\.168\.1\.12:9810 on node-b failing too/.test(e.signal))).toBe(true);
+  });
+
+  it('the pod vantage alone tells the layers apart when it probes the node addresses too', () => {
+    const overlay = diagnose(observations({ tcp: [...podRows.tcp, podToNode()] }))[0]!;
+    expect(overlay.title).toMatch(/^pod network \(overlay\) broken from node-a to pods on node-b/);
+    expect(overlay.evidence.some((e) => e.signal === "node-a: the same nodes' own addresses reached cleanly" && e.holds)).toBe(true);
+    expect(overlay.targets).toEqual(['10.244.2.9:9810']);
+    const underlay = diagnose(observations({ tcp: [...podRows.tcp, podToNode({ failures: { timeout: 30 } })] }));
+    expect(underlay.map(label)).toEqual(['F3']);
+    expect(underlay[0]!.title).toMatch(/^node network \(underlay\) broken from node-a to node-b/);
+    expect(underlay[0]!.next_steps.map((s) => s.command)).toContain('ping -c 3 192.168.1.12');
+  });
+
+  it('host-network rows to pod IPs are evidence, never the underlay comparison', () => {
+    const hostToPod = tcp({ vantage: 'host', probe: 'pods-tcp', target: '10.244.2.9:9810', failures: { timeout: 30 } });
+    // host->pod failing alone does not make it the underlay: it crosses the overlay too.
+    expect(diagnose(observations({ tcp: [...podRows.tcp, hostToPod] }))[0]!.title).not.toMatch(/underlay/);
+    const v = diagnose(observations({ tcp: [...podRows.tcp, hostTcp(), hostToPod] }))[0]!;
+    expect(v.title).toMatch(/^pod network \(overlay\)/);
+    expect(v.evidence.some((e) => e.signal === 'node-a (host network): pods on node-b fail from the host network too' && e.holds)).toBe(true);
   });
 
   it('without host-network rows the verdict stays the plain route/tunnel one', () => {

@@ -51,7 +51,7 @@ describe('observationsFromPrometheus', () => {
 
   it('keeps the host-network vantage apart from the pod network, and puts a traced first bad hop on its path', () => {
     const pod = { source_node: 'a', probe: 'peers-tcp', target: '10.244.2.9:9810', target_kind: 'peer', target_node: 'b' };
-    const host = { source_node: 'a', vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', target_kind: 'peer', target_node: 'b' };
+    const host = { source_node: 'a', vantage: 'host', probe: 'nodes-tcp', target: '192.168.1.12:9810', target_kind: 'node', target_node: 'b' };
     const obs = observationsFromPrometheus(
       {
         tcpConnects: [

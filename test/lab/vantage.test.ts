@@ -75,6 +75,7 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
     for (const vantage of ['pod', 'host'] as const) {
       // The pod vantage probes right's overlay (pod) address; the host vantage its underlay (node InternalIP).
       const ip = vantage === 'pod' ? t.rightIp : t.rightUnderlayIp;
+      const kind = vantage === 'pod' ? 'peer' : 'node';
       const file = path.join(lab.tmpDir(), `${vantage}.yaml`);
       writeFileSync(
         file,
@@ -82,8 +83,8 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
           'sourceNode: left',
           `listen: ${listen[vantage]}`,
           'probes:',
-          '  - { name: icmp, kind: icmp, every: 1s, targets: [{ host: "' + ip + '", node: right }], sizes: [84], count: 1, timeout: 300ms, targetKind: peer }',
-          '  - { name: tcp, kind: tcp, every: 1s, targets: [{ address: "' + ip + ':9810", node: right }], count: 1, timeout: 300ms, targetKind: peer }',
+          '  - { name: icmp, kind: icmp, every: 1s, targets: [{ host: "' + ip + '", node: right }], sizes: [84], count: 1, timeout: 300ms, targetKind: ' + kind + ' }',
+          '  - { name: tcp, kind: tcp, every: 1s, targets: [{ address: "' + ip + ':9810", node: right }], count: 1, timeout: 300ms, targetKind: ' + kind + ' }',
           '',
         ].join('\n'),
       );
@@ -114,7 +115,7 @@ describe.skipIf(!labAvailable)('vantage: pod (overlay) vs host (underlay)', () =
       await waitFor({ pod: 0, host: 1 });
       const v = await diagnoseLayer(/^pod network \(overlay\) broken from left to pods on right/);
       expect(v.targets).toEqual([t.rightIp, `${t.rightIp}:9810`]);
-      expect(v.evidence.some((e) => e.signal === 'left (host network): the same nodes reached cleanly' && e.holds)).toBe(true);
+      expect(v.evidence.some((e) => e.signal === "left (host network): the same nodes' own addresses reached cleanly" && e.holds)).toBe(true);
       expect(v.next_steps[0]!.command).toMatch(/ip -d link show type vxlan/);
     } finally {
       await fault([]);
