@@ -114,6 +114,26 @@ describe('kubernetes:host-peers', () => {
   });
 });
 
+describe('snapshotOf: the API server VIP', () => {
+  const src = <T,>(items: T[]) => ({ current: () => items, onChange: () => () => {} });
+  const discovery = (api: { host: string; port: number }[]) =>
+    ({
+      dnsService: src([]),
+      dnsEndpoints: src([]),
+      peers: src([]),
+      hostPeers: src([]),
+      apiService: src(api.map((server) => ({ id: `${server.host}:${server.port}`, label: `${server.host}:${server.port}`, kind: 'service_vip', node: '', server }))),
+    }) as unknown as Parameters<typeof snapshotOf>[0];
+  const env = { KUBERNETES_SERVICE_HOST: '198.19.0.1', KUBERNETES_SERVICE_PORT: '443' };
+
+  it('takes the watched Service, every family, and the pod environment only until it is listed', () => {
+    expect(snapshotOf(discovery([]), env).apiService).toEqual([{ host: '198.19.0.1', port: 443 }]);
+    const watched = [{ host: '198.19.0.1', port: 6443 }, { host: 'fd00:198:19::1', port: 6443 }];
+    expect(snapshotOf(discovery(watched), env).apiService).toEqual(watched);
+    expect(snapshotOf(discovery([]), {}).apiService).toEqual([]);
+  });
+});
+
 describe('discovery driving the daemon', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
