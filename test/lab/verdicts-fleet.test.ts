@@ -84,7 +84,7 @@ describe.skipIf(!labAvailable)('fleet verdicts through Prometheus: F3 (cross-nod
     expect(JSON.parse(result.stdout).nodes).toEqual(['lab-node-1', 'lab-node-2']);
   });
 
-  it('F3: node 1 without its route to the pod subnet: its daemon and diagnose say F3 on node 1, nothing else', { timeout: 180_000 }, async () => {
+  it('F3: node 1 without its route to the pod subnet: its daemon and diagnose say F3 on node 1, nothing else', { timeout: 240_000 }, async () => {
     await deleteRoute(vip);
     const local = await watchVerdicts(() => daemons['lab-node-1']!.verdicts(), ['F3']);
     expect(local.ok, describeWatch(local, daemons['lab-node-1']!.daemon.process.describeOutput())).toBe(true);
@@ -107,6 +107,12 @@ describe.skipIf(!labAvailable)('fleet verdicts through Prometheus: F3 (cross-nod
     await restoreRoute(vip);
     const healthy = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0, 90_000);
     expect(healthy.result.code, healthy.result.stdout).toBe(0);
+    // The first clean answer can come while the fault's runs are still inside diagnose's 30 s
+    // window (below the bar for a moment, above it again as the rates move): the next test would
+    // then see this F3 fade in and out beside its own fault. Wait the window out, then check again.
+    await new Promise((r) => setTimeout(r, 35_000));
+    const settled = await diagnoseUntil(prom.url, WINDOW, (r) => r.code === 0, 30_000);
+    expect(settled.result.code, settled.result.stdout).toBe(0);
   });
 
   it('F8: a young node joins broken: diagnose says F8 on it (its route/VIP symptoms folded in), nothing else', { timeout: 180_000 }, async () => {
