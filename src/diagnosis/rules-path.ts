@@ -159,9 +159,9 @@ export function ruleF3(ctx: RuleContext): void {
     const podToPod = cross.some((r) => r.targetKind !== 'node');
     // Only pod targets failing say anything about a layer: a node address failing alone compares with nothing.
     const layer = !podToPod ? undefined : underlayFailing.length > 0 ? 'underlay' : underlayClean.length > 0 ? 'overlay' : undefined;
-    const where = (r: Observation) => (r.vantage === 'host' ? `${node} (host network)` : node);
+    // Pod-vantage node rows are in `cross` already; the host network's get their own lines.
     for (const r of underlayFailing.filter((u) => u.vantage === 'host')) {
-      ev.push(evidence(`${where(r)}: ${r.kind} ${r.probe} to ${r.target} on ${r.targetNode} failing too`, failRatio(r), '>=', BARS.failing, 'ratio'), ...hopEvidence(where(r), r));
+      ev.push(evidence(`${node} (host network): ${r.kind} ${r.probe} to ${r.target} on ${r.targetNode} failing too`, failRatio(r), '>=', BARS.failing, 'ratio'), ...hopEvidence(`${node} (host network)`, r));
     }
     if (layer === 'overlay') {
       for (const [who, rs] of byVantage(underlayClean)) ev.push(evidence(`${who}: the same nodes' own addresses reached cleanly`, rs.length, '>=', 1, 'count'));
