@@ -12,8 +12,8 @@
 // A production install (`npm ci --omit=dev`) has no esbuild: it then keeps the
 // dist/ it was given and fails only when there is none. Plain JavaScript, so
 // that path works with whatever Node runs npm (the pinned one is a dev dependency).
-import { existsSync, rmSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -37,16 +37,33 @@ try {
 // getters of node:http (WebSocket, EventSource...) and so loads Node's own
 // bundled undici, http2, zlib, worker_threads and webstreams: 20 MB of RSS
 // and ~100 internal modules the daemon never uses.
-// Builtins required at load time that most runs never use: tls, for the TCP
-// probe's optional handshake (only configs with `tls:` need it). A proxy loads
-// the real module on first use, if ever. It has no ownKeys trap on purpose:
-// esbuild's ESM interop lists a module's keys when it is imported, and that
-// must not load it (nothing in netprobe enumerates tls). Daemon RSS on the
-// embedded default, 3 daemons after 15 s with a scrape every 5 s: 79.6 / 79.7 /
-// 82.4 MB before, 76.6 / 76.6 / 77.0 MB after. (child_process, which commander
-// requires, was tried too: Node's own net.Server.listen loads it via cluster,
-// so it gained nothing.) test/shipped/builtins.test.ts pins it.
-const LAZY_BUILTINS = new Set(['tls']);
+// Builtins required at load time that most runs never use, each standing in
+// as an object of getters (one per export, listed here at build time) that
+// loads the real module on first use, if ever. Copying the getters (esbuild's
+// ESM interop does, for named imports) does not load it; reading one does.
+// - tls, for the TCP probe's optional handshake (only configs with `tls:`).
+//   Daemon RSS on the embedded default, 3 daemons after 15 s with a scrape
+//   every 5 s: 79.6 / 79.7 / 82.4 MB before, 76.6 / 76.6 / 77.0 MB after.
+// - crypto, which node-cron requires for its task ids (only configs with
+//   `cron:`) and the Kubernetes client for TLS. netprobe's own code does not
+//   use it (DNS ids come from /dev/urandom, phase offsets from src/util/hash.ts).
+//   ~3 MB of RSS: 46.1 MB for a Node that loaded http, dgram, net, dns, fs and
+//   os, 49.1 MB with crypto too (3 runs each, the same Node).
+// (child_process, which commander requires, was tried too: Node's own
+// net.Server.listen loads it via cluster, so it gained nothing.)
+// test/shipped/builtins.test.ts pins both.
+const LAZY_BUILTINS = new Set(['tls', 'crypto']);
+const requireHere = createRequire(import.meta.url);
+
+/** The stand-in module for a lazy builtin: a getter per export of the real one. */
+function lazyStandIn(name) {
+  const keys = Object.keys(requireHere(name)).filter((key) => key !== 'default');
+  const getters = keys.map((key) => `  ${JSON.stringify(key)}: { get: () => load()[${JSON.stringify(key)}], enumerable: true },`);
+  return `let real; const load = () => (real ??= require(${JSON.stringify(name)}));
+module.exports = Object.defineProperties({}, {
+${getters.join('\n')}
+});`;
+}
 
 /** @type {import('esbuild').Plugin} */
 const builtinsByRequire = {
@@ -59,13 +76,7 @@ const builtinsByRequire = {
       args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
     );
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
-      contents: LAZY_BUILTINS.has(args.path.replace(/^node:/, ''))
-        ? `let real; const load = () => (real ??= require(${JSON.stringify(args.path)}));
-module.exports = new Proxy({}, {
-  get: (_, key) => load()[key],
-  has: (_, key) => key in load(),
-});`
-        : `module.exports = require(${JSON.stringify(args.path)});`,
+      contents: LAZY_BUILTINS.has(args.path.replace(/^node:/, '')) ? lazyStandIn(args.path) : `module.exports = require(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
   },
@@ -91,4 +102,9 @@ await esbuild.build({
   // of functions and classes unless it minifies).
   legalComments: 'eof',
   logLevel: 'warning',
+  // NETPROBE_METAFILE=FILE writes esbuild's metafile: which inputs fill each
+  // chunk, and how many bytes (what footprint work starts from).
+  metafile: Boolean(process.env.NETPROBE_METAFILE),
+}).then((result) => {
+  if (result.metafile) writeFileSync(process.env.NETPROBE_METAFILE, JSON.stringify(result.metafile));
 });

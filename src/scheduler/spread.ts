@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash32 } from '../util/hash.ts';
 
 /**
  * A stable offset in [0, window) for one (source node, target) pair, so a
@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
  */
 export function phaseOffset(sourceNode: string, targetKey: string, windowMs: number): number {
   if (windowMs <= 0) return 0;
-  const digest = createHash('sha256').update(sourceNode).update('\0').update(targetKey).digest();
-  return digest.readUInt32BE(0) % Math.floor(windowMs);
+  return hash32(`${sourceNode}\0${targetKey}`) % Math.floor(windowMs);
 }
 
 /** The first instant >= now that is `offset` past a multiple of `every` (wall-clock grid). */

@@ -16,31 +16,13 @@
 // side, so its share is topped up to `minPeers` with its own highest-weight
 // picks (forward HRW), which are just as stable.
 
+import { fmix32, hash32 } from '../util/hash.ts';
+
 export interface FanoutOptions {
   /** Observers per node (and mean peers per pod). */
   k: number;
   /** Least peers a pod probes; default ceil(k / 2). */
   minPeers?: number;
-}
-
-/** FNV-1a over UTF-16 code units, then murmur3's finalizer for avalanche. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return fmix32(h);
-}
-
-function fmix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Weight of observer o for target t, from their name hashes; deliberately asymmetric. */

@@ -1,6 +1,7 @@
 // Rendezvous fan-out at cluster scale: coverage, balance, stability, cost.
 import { describe, expect, it } from 'vitest';
-import { assignAll, hash32, observersOf, selectPeers } from '../../src/targets/peer-selection.ts';
+import { assignAll, observersOf, selectPeers } from '../../src/targets/peer-selection.ts';
+import { hash32 } from '../../src/util/hash.ts';
 
 const K = 8;
 const nodes = (n: number, prefix = 'ip-10-0') => Array.from({ length: n }, (_, i) => `${prefix}-${Math.floor(i / 250)}-${i % 250}.ec2.internal`);

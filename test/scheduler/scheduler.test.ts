@@ -34,6 +34,14 @@ afterEach(async () => {
 });
 
 describe('phase spread', () => {
+  it("spreads one node's targets evenly over the window", () => {
+    // 2,000 targets of one node over 10 s: about 200 a second; a poor hash clusters them.
+    const perSecond = new Array<number>(10).fill(0);
+    for (let i = 0; i < 2000; i++) perSecond[Math.floor(phaseOffset('node-a', `tcp|10.1.${i >> 8}.${i & 255}:443`, 10_000) / 1000)]! += 1;
+    expect(Math.min(...perSecond)).toBeGreaterThan(140);
+    expect(Math.max(...perSecond)).toBeLessThan(260);
+  });
+
   it('is stable for a (node, target) pair and differs between nodes', () => {
     expect(phaseOffset('node-a', 'dns|udp://x', 10_000)).toBe(phaseOffset('node-a', 'dns|udp://x', 10_000));
     const offsets = new Set(Array.from({ length: 200 }, (_, i) => phaseOffset(`node-${i}`, 'dns|udp://x', 10_000)));

@@ -1,8 +1,10 @@
-// The shipped daemon (dist/) on the embedded default does not load tls:
-// scripts/build.mjs makes it a proxy that loads on first use (a probe with
-// `tls:`). A use at load time that slips in undoes ~3 MB of RSS.
+// The shipped daemon (dist/) on the embedded default loads neither tls nor
+// crypto: scripts/build.mjs makes them stand-ins that load on first use (a
+// probe with `tls:`, a `cron:` schedule, Kubernetes discovery). A use at load
+// time that slips in undoes ~3 MB of RSS each.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import tls from 'node:tls';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,10 +37,43 @@ function builtinsOfDaemon(): Promise<string[]> {
 }
 
 describe('shipped daemon builtins', () => {
-  it('the embedded default runs without loading tls', { timeout: 30_000 }, async () => {
+  it('the embedded default runs without loading tls or crypto', { timeout: 30_000 }, async () => {
     const modules = await builtinsOfDaemon();
     expect(modules).toContain('NativeModule dgram'); // it did probe
-    expect(modules.filter((m) => /^NativeModule (tls|_tls_wrap|internal\/tls\/wrap)$/.test(m))).toEqual([]);
+    expect(modules.filter((m) => /^NativeModule (tls|_tls_wrap|internal\/tls\/wrap|crypto|internal\/crypto\/.*)$/.test(m))).toEqual([]);
+  });
+
+  it('a lazy builtin loads on first use through a named import too: a cron schedule runs (node-cron ids from crypto)', { timeout: 30_000 }, async () => {
+    const server = net.createServer((s) => s.destroy());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const file = path.join(dir, 'cron.yaml');
+    writeFileSync(file, ['listen: 127.0.0.1:0', 'probes:', '  - name: cron-tcp', '    kind: tcp', '    cron: "* * * * * *"', `    targets: ["127.0.0.1:${port}"]`, '    count: 1', ''].join('\n'));
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', file, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      const deadline = Date.now() + 20_000;
+      let url: string | undefined;
+      while (!url && Date.now() < deadline && child.exitCode === null) {
+        url = /metrics at (http:\/\/[\d.:]+\/metrics)/.exec(out)?.[1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url, out).toBeDefined();
+      let body = '';
+      while (Date.now() < deadline && !/netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/.test(body)) {
+        await new Promise((r) => setTimeout(r, 500));
+        body = await (await fetch(url!)).text();
+      }
+      expect(body).toMatch(/netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/);
+      expect(out).not.toMatch(/threw|TypeError/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      server.close();
+    }
   });
 
   it('a TLS probe through the shipped CLI loads tls on first use and handshakes', { timeout: 30_000 }, async () => {

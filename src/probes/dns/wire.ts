@@ -2,7 +2,7 @@
 // random ids, response validation and answer formatting. dns-packet does the
 // encoding and decoding; the header and question checks below run on the raw
 // bytes first so a spoofed or stray datagram costs almost nothing.
-import { getRandomValues } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isIP, SocketAddress } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
 import { checkAnswer, comparableName, type AnswerMismatch } from './answer.ts';
@@ -21,14 +21,32 @@ export interface WireQuery {
   message: Buffer;
 }
 
-// Ids come from the CSPRNG in batches: crypto.randomInt per query would cost
-// more than the rest of the encoding.
+// Ids come from the kernel's CSPRNG in batches: a per-query source would cost
+// more than the rest of the encoding. Read from /dev/urandom rather than
+// through node:crypto: loading node:crypto costs the daemon ~3 MB of RSS, and
+// the bytes are the same (getRandomValues is getrandom(2) underneath; the
+// device never blocks once the kernel's pool is seeded, which it is long
+// before a pod starts). test/shipped/builtins.test.ts keeps crypto unloaded.
 const idPool = new Uint16Array(512);
 let idNext = idPool.length;
 
+function fillRandom(target: Uint16Array): void {
+  const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    for (let at = 0; at < bytes.length; ) {
+      const n = readSync(fd, bytes, at, bytes.length - at, null);
+      if (n <= 0) throw new Error('/dev/urandom returned no bytes');
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function randomId(): number {
   if (idNext === idPool.length) {
-    getRandomValues(idPool);
+    fillRandom(idPool);
     idNext = 0;
   }
   return idPool[idNext++]!;
