@@ -70,8 +70,11 @@ describe('shipped daemon builtins', () => {
       expect(body).toMatch(/netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/);
       expect(out).not.toMatch(/threw|TypeError/);
     } finally {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
       server.close();
     }
   });
