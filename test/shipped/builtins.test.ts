@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stopChild } from '../support/process.ts';
+import { waitFor } from '../support/prometheus.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'netprobe-builtins-'));
@@ -62,19 +64,15 @@ describe('shipped daemon builtins', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(url, out).toBeDefined();
-      let body = '';
-      while (Date.now() < deadline && !/netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/.test(body)) {
-        await new Promise((r) => setTimeout(r, 500));
-        body = await (await fetch(url!)).text();
-      }
-      expect(body).toMatch(/netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/);
+      const connected = /netprobe_tcp_connects_total\{[^}]*probe="cron-tcp"[^}]*result="connected"[^}]*\} [1-9]/;
+      const body = await waitFor('a connected cron-tcp run', Math.max(0, deadline - Date.now()), async () => {
+        const text = await (await fetch(url!)).text();
+        return connected.test(text) ? text : undefined;
+      });
+      expect(body).toMatch(connected);
       expect(out).not.toMatch(/threw|TypeError/);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
       server.close();
     }
   });
