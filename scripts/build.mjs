@@ -100,7 +100,8 @@ await esbuild.build({
   plugins: [builtinsByRequire],
   // Whitespace and syntax minified, identifiers not: V8 keeps each chunk's
   // source text in the heap for the life of the process (2.2 MB of strings
-  // on the embedded default, zod's 584 KB chunk the largest), and stack
+  // on the embedded default before zod/mini, zod's 584 KB chunk the
+  // largest), and stack
   // traces keep the names of functions and classes (positions become
   // line 1, column N).
   minifyWhitespace: true,

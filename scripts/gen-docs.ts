@@ -2,7 +2,7 @@
 // docs/metrics.md from the metric catalog, docs/config-reference.md from the
 // config schema. `--check` exits 1 if the committed files differ.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { buildProgram } from '../src/cli/program.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { INSTRUMENTS } from '../src/metrics/catalog.ts';
@@ -23,6 +23,10 @@ Every metric netprobe exports, on \`/metrics\` (Prometheus text format) and, whe
 values (histograms keep the same bucket boundaries). Base units are seconds and
 bytes; counters end in \`_total\`. Every series carries \`source_node\` (the node
 the probe runs on: config \`sourceNode\`, else \`$NODE_NAME\`, else the hostname).
+When \`NETPROBE_VANTAGE\` is set (\`pod\` or \`host\`; the host-network DaemonSet sets
+\`host\`), every series also carries \`vantage\` with that value, after
+\`source_node\`, so the pod network's and the node's own results on one node stay
+apart; unset, there is no \`vantage\` label (read as \`pod\`).
 A label that does not apply to a series is empty (Prometheus treats it as absent).
 
 | metric | type | labels | meaning |

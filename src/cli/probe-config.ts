@@ -2,7 +2,7 @@
 // probe config object -> the kind's schema (its defaults and bounds) -> the
 // kind's targets and options; the kind's verdict decides the exit code. Only
 // flags the user gave enter the config, so a default is the schema's.
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { UsageError } from './errors.ts';
 
 /** The flag that set a config key, for messages; `expected` replaces the schema's wording ("expected ..., got TEXT"). */

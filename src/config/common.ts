@@ -1,29 +1,44 @@
 // Schema pieces shared by every probe kind: naming, scheduling and durations.
 // Defaults live in the schema so a parsed config is complete.
-import { z } from 'zod';
+//
+// Schemas are built with zod/mini, whose functions (z.optional(s), s.check(...))
+// tree-shake: classic zod's chained API bundles all of zod and gives every
+// schema its own method closures, 5.8 MB of the daemon's RSS (bench/footprint).
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { parseDuration } from '../util/durations.ts';
-import { DEADLINE_BOUNDS, EVERY_BOUNDS, MAX_TIMER_MS } from './bounds.ts';
+import { DEADLINE_BOUNDS, EVERY_BOUNDS } from './bounds.ts';
 
-export { DEADLINE_BOUNDS, EVERY_BOUNDS, MAX_TIMER_MS, SPACING_MAX_MS, TIMEOUT_BOUNDS } from './bounds.ts';
+// The English messages classic zod loads for itself ("expected number, received string").
+z.config(en());
 
-/** A duration string ("5s", "250ms", "1m") parsed to milliseconds (unbounded but for the timer limit). */
-export const duration = durationBetween(0, MAX_TIMER_MS);
+export { DEADLINE_BOUNDS, EVERY_BOUNDS, SPACING_MAX_MS, TIMEOUT_BOUNDS } from './bounds.ts';
 
 /** A duration from `minMs` to `maxMs` (both inclusive); the message names both bounds and the value given. */
 export function durationBetween(minMs: number, maxMs: number) {
   const range = `${formatBound(minMs)} to ${formatBound(maxMs)}`;
-  return z.string({ error: 'expected a duration such as "5s" or "250ms"' }).transform((text, ctx) => {
-    const value = parseDuration(text);
-    if (value === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "5s" or "250ms", got "${text}"` });
-      return z.NEVER;
-    }
-    if (value < minMs || value > maxMs) {
-      ctx.addIssue({ code: 'custom', message: `must be from ${range}, got "${text}"` });
-      return z.NEVER;
-    }
-    return value;
-  });
+  return z.pipe(
+    z.string({ error: 'expected a duration such as "5s" or "250ms"' }),
+    z.transform((text: string, ctx) => {
+      const value = parseDuration(text);
+      if (value === undefined) return fail(ctx, `expected a duration such as "5s" or "250ms", got "${text}"`);
+      if (value < minMs || value > maxMs) return fail(ctx, `must be from ${range}, got "${text}"`);
+      return value;
+    }),
+  );
+}
+
+/** Records a problem from inside a z.transform (zod/mini's context has no addIssue) and returns z.NEVER. */
+export function fail(ctx: z.core.ParsePayload, message: string): never {
+  ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  return z.NEVER;
+}
+
+/** `schema` with a description: the text of its row in docs/config-reference.md (a copy, as classic's .describe()). */
+export function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, { description });
+  return copy;
 }
 
 /** 86400000 -> "24h", 10 -> "10ms": bounds shown as an operator would write them. */
@@ -36,20 +51,16 @@ function formatBound(ms: number): string {
   return `${ms}ms`;
 }
 
-export const positiveDuration = duration.refine((v) => v > 0, { message: 'must be greater than zero' });
-
-
 /** host:port, [v6]:port or a bare host (port from the default). */
 export function hostPort(defaultPort: number, { allowZero = false } = {}) {
-  return z.string().transform((text, ctx) => {
-    const parsed = parseHostPort(text, defaultPort, { allowZero });
-    if (!parsed) {
+  return z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      const parsed = parseHostPort(text, defaultPort, { allowZero });
       const range = allowZero ? '0 (any free port)' : '1';
-      ctx.addIssue({ code: 'custom', message: `expected HOST[:PORT] with a port from ${range} to 65535, got "${text}"` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+      return parsed ?? fail(ctx, `expected HOST[:PORT] with a port from ${range} to 65535, got "${text}"`);
+    }),
+  );
 }
 
 export function parseHostPort(
@@ -68,19 +79,21 @@ const NAME_RE = /^[a-z0-9]([a-z0-9_-]{0,62})$/;
 
 /** Fields every probe has, whatever its kind. */
 export const baseProbeShape = {
-  name: z
-    .string()
-    .regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit')
-    .describe('Probe name; the `probe` label of its series. Unique in the file.'),
-  every: durationBetween(EVERY_BOUNDS.min, EVERY_BOUNDS.max)
-    .optional()
-    .describe('Run every DURATION, from 1s to 24h (default 30s when no `cron`). Not with `cron`.'),
-  cron: z.string().optional().describe('node-cron expression; a sixth, leading seconds field is allowed. Not with `every`.'),
-  spread: z
-    .boolean()
-    .default(true)
-    .describe("Offset each target's runs by a stable hash of source node and target, within the interval."),
-  deadline: durationBetween(DEADLINE_BOUNDS.min, DEADLINE_BOUNDS.max)
-    .optional()
-    .describe("Abort a run after this long, from 10ms to 1h. Default: derived from the probe's timeouts."),
+  name: describe(
+    z.string().check(z.regex(NAME_RE, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit')),
+    'Probe name; the `probe` label of its series. Unique in the file.',
+  ),
+  every: describe(
+    z.optional(durationBetween(EVERY_BOUNDS.min, EVERY_BOUNDS.max)),
+    'Run every DURATION, from 1s to 24h (default 30s when no `cron`). Not with `cron`.',
+  ),
+  cron: describe(z.optional(z.string()), 'node-cron expression; a sixth, leading seconds field is allowed. Not with `every`.'),
+  spread: describe(
+    z._default(z.boolean(), true),
+    "Offset each target's runs by a stable hash of source node and target, within the interval.",
+  ),
+  deadline: describe(
+    z.optional(durationBetween(DEADLINE_BOUNDS.min, DEADLINE_BOUNDS.max)),
+    "Abort a run after this long, from 10ms to 1h. Default: derived from the probe's timeouts.",
+  ),
 };

@@ -2,7 +2,7 @@
 // problem as "FILE:LINE:COL: key.path: what is wrong".
 import { readFileSync } from 'node:fs';
 import { type Document, LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { configSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -160,6 +160,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function kindList(): string {
-  const kinds = configSchema.shape.probes.element.options.map((o) => `"${o.shape.kind.value}"`);
+  const kinds = configSchema.shape.probes.def.element.def.options.map((o) => `"${String(o.shape.kind.def.values[0])}"`);
   return kinds.join(', ');
 }

@@ -1,6 +1,6 @@
 // Every probe kind's config schema, for the config loader. Kept apart from
 // the registry so validating a config never loads socket code.
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { dnsProbeSchema } from './dns/config.ts';
 import { icmpProbeSchema } from './icmp/config.ts';
 import { KIND_NAMES, type KindName } from './kind-names.ts';

@@ -2,7 +2,7 @@
 // lookup, one paping run, one MTU sweep) and return plain data; they never
 // throw for network failures and never import metrics or exporters.
 
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import type { Clock } from '../util/clock.ts';
 import type { KindName } from './kind-names.ts';
 

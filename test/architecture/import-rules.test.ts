@@ -41,6 +41,12 @@ describe('import rules of docs/architecture.md', () => {
     expect(broken.map((v) => v.message)).toEqual([]);
   });
 
+  it('config schemas use zod/mini, never classic zod (its chained API bundles all of zod: bench/footprint)', () => {
+    const classic = graph.filter((e) => /^zod($|\/v4$|\/v4\/classic|\/v3)/.test(e.to)).map(key);
+    expect(classic).toEqual([]);
+    expect(graph.filter((e) => e.to === 'zod/mini').length).toBeGreaterThan(3);
+  });
+
   it('every known violation still happens (remove the entry once it is fixed)', () => {
     const seen = new Set(violations(graph, IMPORT_RULES).map((v) => key(v.edge)));
     expect(KNOWN_VIOLATIONS.filter((v) => !seen.has(key(v))).map(key)).toEqual([]);

@@ -3,7 +3,7 @@
 // blank row there. Walks the same JSON Schema the generator does, and also
 // the keys of list items ({ address, node } targets, { name, class } names).
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { configSchema } from '../../src/config/schema.ts';
 
 type Json = { [k: string]: unknown };

@@ -15,13 +15,13 @@ const probesDir = path.resolve(import.meta.dirname, '../../src/probes');
 describe('probe kind table', () => {
   it('the registry, the schemas and the recorders list exactly KIND_NAMES', () => {
     for (const table of [KINDS, SCHEMAS, RECORDERS]) expect(Object.keys(table).sort()).toEqual([...KIND_NAMES].sort());
-    expect(KIND_SCHEMAS.map((s) => s.shape.kind.value)).toEqual([...KIND_NAMES]);
+    expect(KIND_SCHEMAS.map((s) => s.shape.kind.def.values[0])).toEqual([...KIND_NAMES]);
   });
 
   it.each(KIND_NAMES)("%s: the registry entry is that kind's, with the schema the config loader uses", (kind) => {
     expect(KINDS[kind].kind).toBe(kind);
     expect(KINDS[kind].schema).toBe(SCHEMAS[kind]);
-    expect(SCHEMAS[kind].shape.kind.value).toBe(kind);
+    expect(SCHEMAS[kind].shape.kind.def.values).toEqual([kind]);
   });
 
   it('every kind folder under src/probes/ is in KIND_NAMES and has the same files', () => {

@@ -5,7 +5,8 @@
 // It builds its probe as the daemon does (a `kind: icmp` config -> the kind's
 // targets and options; the kind's verdict for the exit code) with the kind's
 // defaults and bounds, but checks the flags itself rather than through the zod
-// schema: zod is a third of this command's start-up (bench/footprint), and
+// schema: with classic zod that was a third of this command's start-up
+// (bench/footprint), the schemas and YAML are still more code to load, and
 // `netprobe mtu` is what an operator runs by hand on a broken node.
 // test/cli/run-once.test.ts checks that the schema accepts what it builds as is.
 import { isIPv6 } from 'node:net';

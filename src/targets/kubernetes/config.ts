@@ -14,8 +14,8 @@
 //     - { name: nodes-mtu, kind: icmp, targets: [kubernetes:host-peers] }
 // A ref is `kubernetes:<source>[:<port>]`; the port is for kinds that need
 // one (tcp: peers are pod IPs, 9810 is netprobe's own listener on each).
-import { z } from 'zod';
-import { durationBetween } from '../../config/common.ts';
+import * as z from 'zod/mini';
+import { describe, durationBetween } from '../../config/common.ts';
 
 /** What a probe may list among its servers / targets to get discovered ones. */
 export const DISCOVERY_REFS = {
@@ -50,59 +50,81 @@ export function parseDiscoveryRef(text: string): { source: DiscoverySourceName; 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** "namespace/name", or "name" (namespace filled in later from $POD_NAMESPACE). */
-const objectRef = z.string().refine(
-  (text) => {
-    const parts = text.split('/');
-    return parts.length <= 2 && parts.every((p) => NAME.test(p));
-  },
-  { message: 'expected NAMESPACE/NAME or NAME (lowercase DNS labels)' },
+const objectRef = z.string().check(
+  z.refine(
+    (text) => {
+      const parts = text.split('/');
+      return parts.length <= 2 && parts.every((p) => NAME.test(p));
+    },
+    { message: 'expected NAMESPACE/NAME or NAME (lowercase DNS labels)' },
+  ),
 );
 
 export const kubernetesSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('false turns discovery off without deleting the block.'),
-  connection: z
-    .enum(['auto', 'in-cluster', 'kubeconfig'])
-    .default('auto')
-    .describe('How to reach the API server; auto: in-cluster when KUBERNETES_SERVICE_HOST is set, else the kubeconfig.'),
-  kubeconfig: z.string().min(1).optional().describe('Kubeconfig path; default $KUBECONFIG, else ~/.kube/config.'),
-  context: z.string().min(1).optional().describe("Kubeconfig context; default its current-context."),
-  dnsService: objectRef
-    .default('kube-system/kube-dns')
-    .describe('NAMESPACE/NAME (or NAME) of the cluster DNS Service: kubernetes:dns-service is its ClusterIP, kubernetes:dns-endpoints its pods.'),
-  peerService: objectRef
-    .default('netprobe-peers')
-    .describe("NAMESPACE/NAME (or NAME) of netprobe's headless Service, whose endpoints are the peers (kubernetes:peers)."),
-  hostPeerService: objectRef
-    .optional()
-    .describe(
-      "NAMESPACE/NAME (or NAME) of the host-network DaemonSet's headless Service (overlays/host-network), whose endpoints are the nodes' own addresses (kubernetes:host-peers); unset: not watched, and probes may not name kubernetes:host-peers.",
+  enabled: describe(z._default(z.boolean(), true), 'false turns discovery off without deleting the block.'),
+  connection: describe(
+    z._default(z.enum(['auto', 'in-cluster', 'kubeconfig']), 'auto'),
+    'How to reach the API server; auto: in-cluster when KUBERNETES_SERVICE_HOST is set, else the kubeconfig.',
+  ),
+  kubeconfig: describe(z.optional(z.string().check(z.minLength(1))), 'Kubeconfig path; default $KUBECONFIG, else ~/.kube/config.'),
+  context: describe(z.optional(z.string().check(z.minLength(1))), 'Kubeconfig context; default its current-context.'),
+  dnsService: describe(
+    z._default(objectRef, 'kube-system/kube-dns'),
+    'NAMESPACE/NAME (or NAME) of the cluster DNS Service: kubernetes:dns-service is its ClusterIP, kubernetes:dns-endpoints its pods.',
+  ),
+  peerService: describe(
+    z._default(objectRef, 'netprobe-peers'),
+    "NAMESPACE/NAME (or NAME) of netprobe's headless Service, whose endpoints are the peers (kubernetes:peers).",
+  ),
+  hostPeerService: describe(
+    z.optional(objectRef),
+    "NAMESPACE/NAME (or NAME) of the host-network DaemonSet's headless Service (overlays/host-network), whose endpoints are the nodes' own addresses (kubernetes:host-peers); unset: not watched, and probes may not name kubernetes:host-peers.",
+  ),
+  namespace: describe(
+    z.optional(z.string().check(z.regex(NAME))),
+    'Namespace of refs given without one; default $POD_NAMESPACE, else "netprobe".',
+  ),
+  nodeName: describe(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(253))),
+    'The Node this pod runs on (1-253 characters); default the top-level sourceNode, else $NODE_NAME.',
+  ),
+  peers: describe(
+    z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), 8),
+    'k, 1 to 100: each node is probed by this many others (rendezvous hashing).',
+  ),
+  minPeers: describe(
+    z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
+    'Least peers a pod probes even if few nodes elect it, 0 to 100; default ceil(peers / 2).',
+  ),
+  resolvConf: describe(
+    z._default(z.string(), '/etc/resolv.conf'),
+    "Resolver file cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS).",
+  ),
+  watchTimeout: describe(
+    z.prefault(durationBetween(1000, 3_600_000), '5m'),
+    'Server-side length of one watch before it is renewed, 1s to 1h.',
+  ),
+  watchIdleTimeout: describe(
+    z.prefault(durationBetween(1000, 3_600_000), '150s'),
+    'Longest silence tolerated on a watch before it is restarted, 1s to 1h (bookmarks come about every minute).',
+  ),
+  requestTimeout: describe(
+    z.prefault(durationBetween(100, 300_000), '10s'),
+    'Timeout of one API request (a list page), 100ms to 5m.',
+  ),
+  backoff: describe(
+    z.prefault(
+      z.strictObject({
+        initial: describe(
+          z.prefault(durationBetween(10, 300_000), '1s'),
+          'First wait after a failed list or watch, 10ms to 5m; doubles with each further failure (jittered).',
+        ),
+        max: describe(z.prefault(durationBetween(10, 3_600_000), '30s'), 'Longest wait between retries, 10ms to 1h.'),
+      }),
+      {},
     ),
-  namespace: z.string().regex(NAME).optional().describe('Namespace of refs given without one; default $POD_NAMESPACE, else "netprobe".'),
-  nodeName: z.string().min(1).max(253).optional().describe('The Node this pod runs on (1-253 characters); default the top-level sourceNode, else $NODE_NAME.'),
-  peers: z.number().int().min(1).max(100).default(8).describe('k, 1 to 100: each node is probed by this many others (rendezvous hashing).'),
-  minPeers: z
-    .number()
-    .int()
-    .min(0)
-    .max(100)
-    .optional()
-    .describe('Least peers a pod probes even if few nodes elect it, 0 to 100; default ceil(peers / 2).'),
-  resolvConf: z
-    .string()
-    .default('/etc/resolv.conf')
-    .describe("Resolver file cross-checked against the DNS Service's ClusterIP (a mismatch is logged: NodeLocal DNSCache, custom DNS)."),
-  watchTimeout: durationBetween(1000, 3_600_000).prefault('5m').describe('Server-side length of one watch before it is renewed, 1s to 1h.'),
-  watchIdleTimeout: durationBetween(1000, 3_600_000)
-    .prefault('150s')
-    .describe('Longest silence tolerated on a watch before it is restarted, 1s to 1h (bookmarks come about every minute).'),
-  requestTimeout: durationBetween(100, 300_000).prefault('10s').describe('Timeout of one API request (a list page), 100ms to 5m.'),
-  backoff: z
-    .strictObject({
-      initial: durationBetween(10, 300_000).prefault('1s').describe('First wait after a failed list or watch, 10ms to 5m; doubles with each further failure (jittered).'),
-      max: durationBetween(10, 3_600_000).prefault('30s').describe('Longest wait between retries, 10ms to 1h.'),
-    })
-    .prefault({})
-    .describe('Retry waits after a failed list or watch (exponential).'),
+    'Retry waits after a failed list or watch (exponential).',
+  ),
 });
 
 export type KubernetesConfig = z.output<typeof kubernetesSchema>;
