@@ -1,23 +1,64 @@
 import type { DnsOptions, DnsResult, DnsTarget, MismatchReason } from '../probes/dns/types.ts';
 import type { Labels } from './catalog.ts';
+import { fixedLabels, perTarget } from './labels.ts';
 import type { KindRecorder } from './recorder.ts';
+
+interface QtypeLabels {
+  labels: Labels;
+  /** Outcome -> the labels of netprobe_dns_lookups_total (at most the outcome list, per qtype). */
+  byOutcome: Map<string, Labels>;
+}
+
+interface LookupLabels {
+  transport: string;
+  mode: string;
+  lookup: Labels;
+  byQtype: Map<string, QtypeLabels>;
+}
+
+// Frozen label objects per (probe, target), so the sink finds a series by
+// object identity instead of building a key from nine label values for each
+// of the five to seven updates of every lookup. Transport and mode come from
+// the options: a reload that changes them rebuilds the entry.
+const cache = perTarget((): { entry?: LookupLabels } => ({}));
+
+function lookupLabels(probe: string, target: DnsTarget, options: DnsOptions): LookupLabels {
+  const slot = cache(probe, target);
+  const hit = slot.entry;
+  if (hit !== undefined && hit.transport === options.transport && hit.mode === options.mode) return hit;
+  const lookup = fixedLabels({
+    probe,
+    server: target.label,
+    name: target.name,
+    target_kind: target.kind,
+    transport: options.transport,
+    mode: options.mode,
+    name_class: target.nameClass,
+  });
+  return (slot.entry = { transport: options.transport, mode: options.mode, lookup, byQtype: new Map() });
+}
+
+function qtypeLabels(entry: LookupLabels, qtype: string): QtypeLabels {
+  let q = entry.byQtype.get(qtype);
+  if (q === undefined) entry.byQtype.set(qtype, (q = { labels: fixedLabels({ ...entry.lookup, qtype }), byOutcome: new Map() }));
+  return q;
+}
+
+function outcomeLabels(q: QtypeLabels, outcome: string): Labels {
+  let labels = q.byOutcome.get(outcome);
+  if (labels === undefined) q.byOutcome.set(outcome, (labels = fixedLabels({ ...q.labels, result: outcome })));
+  return labels;
+}
 
 /** Turns one DNS lookup result into instrument updates. */
 export const dnsRecorder: KindRecorder<DnsTarget, DnsOptions, DnsResult> = {
   record(sink, probe, target, options, result) {
-    const lookup: Labels = {
-      probe,
-      server: target.label,
-      name: target.name,
-      target_kind: target.kind,
-      transport: options.transport,
-      mode: options.mode,
-      name_class: target.nameClass,
-    };
+    const entry = lookupLabels(probe, target, options);
+    const { lookup } = entry;
     for (const query of result.queries) {
-      const labels = { ...lookup, qtype: query.qtype };
-      sink.observe('dnsLookupDuration', labels, query.durationSeconds);
-      sink.add('dnsLookups', { ...labels, result: query.outcome });
+      const q = qtypeLabels(entry, query.qtype);
+      sink.observe('dnsLookupDuration', q.labels, query.durationSeconds);
+      sink.add('dnsLookups', outcomeLabels(q, query.outcome));
     }
     // Add zero too, so "no stalls" is a 0 series and not an absent one.
     sink.add('dnsStalled', lookup, result.stalled ? 1 : 0);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PrometheusSink } from '../../src/exporters/prometheus.ts';
 import { dnsRecorder } from '../../src/metrics/record-dns.ts';
 import { recordRun, seriesOf } from '../../src/metrics/recorder.ts';
+import type { Labels, MetricSink } from '../../src/metrics/catalog.ts';
 import type { DnsOptions, DnsOutcome, DnsResult, DnsTarget } from '../../src/probes/dns/types.ts';
 
 const target: DnsTarget = {
@@ -92,5 +93,36 @@ describe('dnsRecorder', () => {
     expect(text).not.toContain('name="kubernetes.default.svc.cluster.local"');
     expect(text).toContain('netprobe_dns_tcp_fallbacks_total{source_node="node-a",probe="coredns",server="10.96.0.10:53",name="example.com"} 1\n');
     expect(text).toMatch(/^netprobe_probe_success\{.*name="example\.com".*\} 1$/m);
+  });
+
+  it('reuses one frozen label object per series across runs (the sink caches by identity), rebuilt when the mode changes', async () => {
+    const seen: { key: string; labels: Labels }[] = [];
+    const capture: MetricSink = {
+      add: (key, labels) => void seen.push({ key, labels }),
+      set: (key, labels) => void seen.push({ key, labels }),
+      observe: (key, labels) => void seen.push({ key, labels }),
+      remove: () => undefined,
+    };
+    const own: DnsTarget = { ...target };
+    dnsRecorder.record(capture, 'coredns', own, options, lookup('success', 'nxdomain'));
+    const first = seen.splice(0);
+    dnsRecorder.record(capture, 'coredns', own, options, lookup('success', 'nxdomain'));
+    const second = seen.splice(0);
+    expect(second.map((u) => u.key)).toEqual(first.map((u) => u.key));
+    second.forEach((u, i) => {
+      expect(Object.isFrozen(u.labels), u.key).toBe(true);
+      expect(u.labels, u.key).toBe(first[i]!.labels);
+    });
+    // The same target object under other options (a reload): new labels, the new mode in them.
+    dnsRecorder.record(capture, 'coredns', own, { ...options, mode: 'sequential' }, lookup('success', 'nxdomain'));
+    const third = seen.splice(0);
+    expect(third.every((u) => u.labels.mode === 'sequential')).toBe(true);
+    // And through the real sink: both modes' series, each counted once.
+    const sink = new PrometheusSink(new Registry(), 'node-a');
+    dnsRecorder.record(sink, 'coredns', own, options, lookup('success', 'success'));
+    dnsRecorder.record(sink, 'coredns', own, { ...options, mode: 'sequential' }, lookup('success', 'success'));
+    const text = await sink.render();
+    expect(text).toContain(`netprobe_dns_lookups_total{${lookupLabels},qtype="A",result="success"} 1\n`);
+    expect(text).toContain(`netprobe_dns_lookups_total{${lookupLabels.replace('mode="parallel"', 'mode="sequential"')},qtype="A",result="success"} 1\n`);
   });
 });
