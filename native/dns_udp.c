@@ -65,8 +65,15 @@ typedef struct dns_socket {
   int closing;
   int released;
   int finalized;
-  uint8_t recvbuf[RECV_BYTES];
 } dns_socket_t;
+
+/* One receive buffer per thread, not per socket: every read is copied into a
+ * JS Buffer before the next, and a socket's memory lives until the GC
+ * finalizes its wrapper. At 64 KiB a socket, the per-socket buffer made a
+ * daemon of 1,000 lookups/s hold tens of MB of malloc'd buffers the GC never
+ * saw (docs/benchmarks.md, Scale). Thread-local: the addon may be loaded in
+ * worker threads too. */
+static _Thread_local uint8_t recvbuf[RECV_BYTES];
 
 /* Sockets whose fd is still open (closed in on_closed): lets tests prove no leak. */
 static int open_sockets = 0;
@@ -135,7 +142,7 @@ static void drain_errqueue(dns_socket_t *s, napi_value events, uint32_t *count) 
   for (int i = 0; i < MAX_READS_PER_WAKE; i++) {
     address_t dst;
     char control[512];
-    struct iovec iov = {s->recvbuf, sizeof s->recvbuf};
+    struct iovec iov = {recvbuf, sizeof recvbuf};
     struct msghdr msg = {&dst, sizeof dst, &iov, 1, control, sizeof control, 0};
     memset(&dst, 0, sizeof dst);
     ssize_t n = recvmsg(s->fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
@@ -171,7 +178,7 @@ static void drain_errqueue(dns_socket_t *s, napi_value events, uint32_t *count) 
     set_num(env, ev, "icmpCode", ee->ee_code);
     set_str(env, ev, "code", errno_code((int)ee->ee_errno));
     /* The original UDP payload: our query, id first. */
-    set_buf(env, ev, "data", s->recvbuf, (size_t)n);
+    set_buf(env, ev, "data", recvbuf, (size_t)n);
     napi_set_element(env, events, (*count)++, ev);
   }
 }
@@ -204,7 +211,7 @@ static void on_poll(uv_poll_t *handle, int status, int events_mask) {
   drain_errqueue(s, events, &count);
   for (int i = 0; i < MAX_READS_PER_WAKE; i++) {
     address_t from;
-    struct iovec iov = {s->recvbuf, sizeof s->recvbuf};
+    struct iovec iov = {recvbuf, sizeof recvbuf};
     struct msghdr msg = {&from, sizeof from, &iov, 1, NULL, 0, 0};
     ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
     if (n < 0) {
@@ -221,7 +228,7 @@ static void on_poll(uv_poll_t *handle, int status, int events_mask) {
     set_str(env, ev, "type", "message");
     set_str(env, ev, "addr", addr);
     set_num(env, ev, "port", port);
-    set_buf(env, ev, "data", s->recvbuf, (size_t)n);
+    set_buf(env, ev, "data", recvbuf, (size_t)n);
     napi_set_element(env, events, count++, ev);
   }
   drain_errqueue(s, events, &count);
