@@ -10,8 +10,7 @@ interface QtypeLabels {
 }
 
 interface LookupLabels {
-  transport: string;
-  mode: string;
+  /** Carries transport and mode, checked against the options of each run. */
   lookup: Labels;
   byQtype: Map<string, QtypeLabels>;
 }
@@ -25,7 +24,7 @@ const cache = perTarget((): { entry?: LookupLabels } => ({}));
 function lookupLabels(probe: string, target: DnsTarget, options: DnsOptions): LookupLabels {
   const slot = cache(probe, target);
   const hit = slot.entry;
-  if (hit !== undefined && hit.transport === options.transport && hit.mode === options.mode) return hit;
+  if (hit !== undefined && hit.lookup.transport === options.transport && hit.lookup.mode === options.mode) return hit;
   const lookup = fixedLabels({
     probe,
     server: target.label,
@@ -35,7 +34,7 @@ function lookupLabels(probe: string, target: DnsTarget, options: DnsOptions): Lo
     mode: options.mode,
     name_class: target.nameClass,
   });
-  return (slot.entry = { transport: options.transport, mode: options.mode, lookup, byQtype: new Map() });
+  return (slot.entry = { lookup, byQtype: new Map() });
 }
 
 function qtypeLabels(entry: LookupLabels, qtype: string): QtypeLabels {
