@@ -179,7 +179,7 @@ export class Daemon {
     const limit = fdLimit();
     const maxConnections = httpConnectionCap(limit, config.concurrency);
     const { server, url, invalidateMetrics } = await startHttpServer(config.listen, {
-      renderMetrics: () => prometheus.render(),
+      metricsPieces: () => prometheus.pieces(),
       metricsContentType: prometheus.registry.contentType,
       results,
       live: () => daemon?.live() ?? true,

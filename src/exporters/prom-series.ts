@@ -141,23 +141,22 @@ export class PromMetric {
 
   /** The exposition text of this metric, as prom-client's Registry would render it. */
   render(): string {
-    const parts: string[] = [];
-    this.renderInto(parts);
-    return parts.join('\n');
+    return [...this.lines()].join('\n');
   }
 
   /**
-   * Pushes this metric's exposition as lines to be joined with "\n": the
-   * header, then one chunk per series. Chunks of series not updated since
-   * the last scrape are reused, so a scrape costs one pass over the series
-   * plus the text of what changed, and the caller joins everything once
-   * (one flat string, no rope of 10^5 pieces for the GC to chase).
+   * This metric's exposition as pieces to be joined with "\n": the header,
+   * then one chunk per series. Chunks of series not updated since the last
+   * scrape are reused, so a scrape costs one pass over the series plus the
+   * text of what changed, and the caller joins the pieces into flat strings
+   * (no rope of 10^5 pieces for the GC to chase). A caller may pause between
+   * pieces: each series' chunk is rendered whole from its state at that moment.
    */
-  renderInto(parts: string[]): void {
+  *lines(): Generator<string, void, undefined> {
     const name = escapeString(this.name);
-    parts.push(`# HELP ${name} ${escapeString(this.help)}\n# TYPE ${name} ${this.type}`);
+    yield `# HELP ${name} ${escapeString(this.help)}\n# TYPE ${name} ${this.type}`;
     if (this.type !== 'histogram') {
-      for (const s of this.#series.values()) parts.push((s.chunk ??= [name, '{', s.text, '} ', num(s.value)].join('')));
+      for (const s of this.#series.values()) yield (s.chunk ??= [name, '{', s.text, '} ', num(s.value)].join(''));
       return;
     }
     let bounds: string[] | undefined;
@@ -166,7 +165,7 @@ export class PromMetric {
         bounds ??= this.upperBounds.map((b) => `${name}_bucket{le="${b}",`);
         s.chunk = this.#histogramChunk(name, bounds, s);
       }
-      parts.push(s.chunk);
+      yield s.chunk;
     }
   }
 

@@ -6,6 +6,13 @@ import { Registry } from './prom-registry.ts';
 import { INSTRUMENTS, type InstrumentKey, type Labels, type MetricSink } from '../metrics/catalog.ts';
 import { PromMetric } from './prom-series.ts';
 
+/**
+ * /metrics pieces: at 1,000 targets per kind the body is ~13 MB and took
+ * 40-90 ms to render in one go, during which no probe's socket was read;
+ * 256 KiB is about 1-2 ms of rendering.
+ */
+export const PIECE_BYTES = 256 * 1024;
+
 export class PrometheusSink implements MetricSink {
   readonly registry: Registry;
   readonly #metrics = new Map<InstrumentKey, PromMetric>();
@@ -49,22 +56,49 @@ export class PrometheusSink implements MetricSink {
     return Promise.resolve();
   }
 
-  /** Render the exposition text (used by /metrics and tests). */
-  render(): Promise<string> {
+  /** The whole exposition text at once (tests, run-once use); /metrics streams `pieces()`. */
+  async render(): Promise<string> {
+    let text = '';
+    for await (const piece of this.pieces(Infinity)) text += piece;
+    return text;
+  }
+
+  /**
+   * The exposition text as whole lines in pieces of about `pieceBytes` (one
+   * series' lines may run past it); the pieces joined are the exposition.
+   * The caller may pause between pieces (/metrics lets probes run): series
+   * updated meanwhile show their newer values, each series consistent in itself.
+   */
+  async *pieces(pieceBytes = PIECE_BYTES): AsyncGenerator<string, void, undefined> {
     const registered = this.registry.getMetricsAsArray() as unknown[];
     const ours =
       this.registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE &&
       registered.length === this.#metrics.size &&
       registered.every((m) => m instanceof PromMetric);
     // Other metrics on this registry, or OpenMetrics: let prom-client render it all.
-    if (!ours) return this.registry.metrics();
-    // One array of lines joined once: metrics apart by a blank line, a final newline.
-    const parts: string[] = [];
-    for (const metric of registered as PromMetric[]) {
-      if (parts.length > 0) parts.push('');
-      metric.renderInto(parts);
+    if (!ours) {
+      yield await this.registry.metrics();
+      return;
     }
-    parts.push('');
-    return Promise.resolve(parts.join('\n'));
+    // Lines joined once per piece: metrics apart by a blank line, every line ending in a newline.
+    let lines: string[] = [];
+    let size = 0;
+    for (const [i, metric] of (registered as PromMetric[]).entries()) {
+      if (i > 0) lines.push('');
+      for (const line of metric.lines()) {
+        lines.push(line);
+        size += line.length + 1;
+        if (size >= pieceBytes) {
+          lines.push('');
+          yield lines.join('\n');
+          lines = [];
+          size = 0;
+        }
+      }
+    }
+    if (lines.length > 0) {
+      lines.push('');
+      yield lines.join('\n');
+    }
   }
 }

@@ -87,4 +87,40 @@ describe('PrometheusSink text', () => {
     }
     expect(seen.size).toBe(steps.length - 1); // every step but the last changed the text
   });
+
+  it('streams the same text in pieces of whole lines, about pieceBytes each, with updates between pieces shown per series', async () => {
+    const ours = new PrometheusSink(new Registry(), 'node-a');
+    const labels = Array.from({ length: 200 }, (_, i) => Object.freeze({ probe: 'web', target: `198.18.${i >> 8}.${i & 255}:80`, target_kind: 'peer', target_node: `n-${i}` }));
+    for (const l of labels) {
+      ours.observe('tcpConnectDuration', l, 0.002);
+      ours.add('tcpConnects', { ...l, result: 'connected' });
+    }
+    const whole = await ours.render();
+    // The longest series: one histogram's 17 lines (one cut never splits a series).
+    const longestSeries = whole.slice(whole.indexOf('netprobe_tcp_connect_duration_seconds_bucket{'), whole.indexOf('netprobe_tcp_connect_duration_seconds_count{')).length + 400; // + its _count line
+    expect(longestSeries).toBeGreaterThan(2000);
+    expect(longestSeries).toBeLessThan(4200);
+    for (const pieceBytes of [1, 100, 4096, 65536]) {
+      const pieces: string[] = [];
+      for await (const piece of ours.pieces(pieceBytes)) pieces.push(piece);
+      expect(pieces.join('')).toBe(whole);
+      expect(pieces.every((p) => p.endsWith('\n'))).toBe(true);
+      // Every piece but the last reached pieceBytes, and went past it by at most one series (and a separator).
+      for (const p of pieces.slice(0, -1)) {
+        expect(p.length).toBeGreaterThanOrEqual(Math.min(pieceBytes, whole.length));
+        expect(p.length).toBeLessThan(pieceBytes + longestSeries + 2);
+      }
+      if (pieceBytes === 4096) expect(pieces.length).toBeGreaterThan(whole.length / (4096 + longestSeries + 2));
+    }
+    // An update between two pieces: the series rendered later shows it, and the text parses as a whole.
+    const stream = ours.pieces(4096);
+    const first = (await stream.next()).value as string;
+    const last = labels.at(-1)!;
+    ours.add('tcpConnects', { ...last, result: 'connected' }, 41);
+    let rest = '';
+    for await (const piece of stream) rest += piece;
+    expect(first).not.toContain(`target_node="n-199",result="connected"} 42`);
+    expect(first + rest).toContain(`target_node="n-199",result="connected"} 42\n`);
+    expect(first + rest).toBe(await ours.render());
+  });
 });
