@@ -11,7 +11,7 @@
 // thread across prom-client's render. Prints min/median/max and
 // ms per 1,000 sample lines, so linearity reads off one column.
 //
-//   node bench/metrics-render/run.ts [--targets 100,1000,5000] [--rounds 3] [--every 10s] [--no-icmp]
+//   node bench/metrics-render/run.ts [--targets 100,1000,5000] [--rounds 3] [--every 10s] [--no-icmp] [--main PATH]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { stopChild } from '../../test/support/process.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // The shipped artefact, as a user runs it (npm run build makes it).
-const MAIN = path.resolve(HERE, '../../dist/cli/main.js');
+const SHIPPED_MAIN = path.resolve(HERE, '../../dist/cli/main.js');
 const FARM = path.resolve(HERE, '../scale/farm.ts');
 const PORT = 9411;
 
@@ -37,8 +37,11 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '3' },
     every: { type: 'string', default: '10s' },
     'no-icmp': { type: 'boolean', default: false },
+    /** Another build's dist/cli/main.js (an older tree, for A/B runs with this bench); default this tree's. */
+    main: { type: 'string' },
   },
 });
+const MAIN = flags.main ? path.resolve(flags.main) : SHIPPED_MAIN;
 const counts = flags.targets.split(',').map(Number);
 const rounds = Number(flags.rounds);
 if (!counts.every((n) => Number.isInteger(n) && n >= 1 && n <= 10_000)) throw new Error(`--targets: comma-separated 1..10000, got ${flags.targets}`);

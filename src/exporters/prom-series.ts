@@ -20,9 +20,9 @@ export interface Series {
   buckets: number[] | null;
   removed: boolean;
   /**
-   * This series' exposition lines (no trailing newline), or null once an
-   * update made them stale. A scrape re-renders only stale series and joins
-   * the rest as they are.
+   * Counters and gauges: this series' exposition line, or null once an
+   * update made it stale. A scrape re-renders only stale lines and reuses the
+   * rest. Histograms keep none (always null): see `lines()`.
    */
   chunk: string | null;
 }
@@ -119,7 +119,6 @@ export class PromMetric {
     while (i < bounds.length && value > bounds[i]!) i++;
     s.buckets![i]! += 1;
     s.value += value; // the sum
-    s.chunk = null;
   }
 
   /** Drops every series whose labels include all of `match` (source_node included). */
@@ -146,11 +145,17 @@ export class PromMetric {
 
   /**
    * This metric's exposition as pieces to be joined with "\n": the header,
-   * then one chunk per series. Chunks of series not updated since the last
-   * scrape are reused, so a scrape costs one pass over the series plus the
-   * text of what changed, and the caller joins the pieces into flat strings
-   * (no rope of 10^5 pieces for the GC to chase). A caller may pause between
-   * pieces: each series' chunk is rendered whole from its state at that moment.
+   * then one chunk per series, and the caller joins the pieces into flat
+   * strings (no rope of 10^5 pieces for the GC to chase). A caller may pause
+   * between pieces: each series' chunk is rendered whole from its state at
+   * that moment.
+   *
+   * Counter and gauge lines not updated since the last scrape are reused.
+   * Histogram chunks are rendered on every scrape and not kept: a probe's
+   * histogram changes each time it runs, so at the usual intervals (probes
+   * every 1-10 s, scrapes every 15-30 s) a kept chunk was stale by the next
+   * scrape anyway, and holding them kept a copy of most of the body resident
+   * (figures in the commit that made this change).
    */
   *lines(): Generator<string, void, undefined> {
     const name = escapeString(this.name);
@@ -159,14 +164,8 @@ export class PromMetric {
       for (const s of this.#series.values()) yield (s.chunk ??= [name, '{', s.text, '} ', num(s.value)].join(''));
       return;
     }
-    let bounds: string[] | undefined;
-    for (const s of this.#series.values()) {
-      if (s.chunk === null) {
-        bounds ??= this.upperBounds.map((b) => `${name}_bucket{le="${b}",`);
-        s.chunk = this.#histogramChunk(name, bounds, s);
-      }
-      yield s.chunk;
-    }
+    const bounds = this.upperBounds.map((b) => `${name}_bucket{le="${b}",`);
+    for (const s of this.#series.values()) yield this.#histogramChunk(name, bounds, s);
   }
 
   #histogramChunk(name: string, bounds: readonly string[], s: Series): string {
@@ -179,7 +178,7 @@ export class PromMetric {
     }
     acc += counts[bounds.length]!;
     lines.push(`${name}_bucket{le="+Inf",${s.text}} ${acc}`, `${name}_sum{${s.text}} ${num(s.value)}`, `${name}_count{${s.text}} ${acc}`);
-    // join() makes a flat string; a rope kept in the cache would be walked again on every scrape.
+    // join() makes one flat string: cheaper for the caller to join again than a rope.
     return lines.join('\n');
   }
 

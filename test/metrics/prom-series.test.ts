@@ -64,14 +64,14 @@ describe('PrometheusSink text', () => {
     expect(expected).toContain('netprobe_tcp_connect_duration_seconds_bucket{le="0.005",source_node="node-\\"a\\"\\\\b",probe="web"');
   });
 
-  it('re-renders exactly the series updated since the previous scrape (per-series text cache)', async () => {
+  it('renders what changed since the previous scrape and reuses the rest (counter and gauge line cache)', async () => {
     const ours = new PrometheusSink(new Registry(), 'node-a');
     const twin = promClientTwin('node-a');
     const a = Object.freeze({ probe: 'web', target: '198.18.0.2:80', target_kind: 'peer', target_node: 'n-b' });
     const b = { probe: 'web', target: '198.18.0.3:80', target_kind: 'peer', target_node: 'n-c' };
     const steps: ((sink: typeof twin | PrometheusSink) => unknown)[] = [
       (sink) => (sink.observe('tcpConnectDuration', a, 0.002), sink.observe('tcpConnectDuration', b, 0.7), sink.add('tcpConnects', { ...a, result: 'connected' })),
-      (sink) => sink.observe('tcpConnectDuration', a, 0.0004), // one histogram series changes, the other stays cached
+      (sink) => sink.observe('tcpConnectDuration', a, 0.0004), // one histogram series changes, the other renders as before
       (sink) => (sink.add('tcpConnects', { ...a, result: 'connected' }, 3), sink.set('pathMtu', { probe: 'mtu', target: 'x', target_node: '' }, 1400)),
       (sink) => sink.remove('tcpConnectDuration', { target: '198.18.0.2:80' }),
       (sink) => (sink.observe('tcpConnectDuration', a, 9), sink.set('pathMtu', { probe: 'mtu', target: 'x', target_node: '' }, 1280)),
