@@ -140,13 +140,14 @@ class Render {
   finishedAt = 0;
   #waiting: (() => void)[] = [];
 
-  constructor(source: AsyncIterable<string> | Iterable<string>, onError: (error: Error) => void) {
+  /** `source` is called inside the render, so one that throws at once fails this render like any other error. */
+  constructor(source: () => AsyncIterable<string> | Iterable<string>, onError: (error: Error) => void) {
     void this.#pump(source, onError);
   }
 
-  async #pump(source: AsyncIterable<string> | Iterable<string>, onError: (error: Error) => void): Promise<void> {
+  async #pump(source: () => AsyncIterable<string> | Iterable<string>, onError: (error: Error) => void): Promise<void> {
     try {
-      for await (const text of source) {
+      for await (const text of source()) {
         // One Buffer per piece for all readers: a string would be encoded once per response.
         const piece = Buffer.from(text);
         this.pieces.push(piece);
@@ -194,7 +195,7 @@ class SharedBody {
   get(): Render {
     const current = this.#current;
     if (current && !current.error && (!current.done || performance.now() - current.finishedAt < RENDER_REUSE_MS)) return current;
-    this.#current = new Render(this.#source(), this.#onError);
+    this.#current = new Render(this.#source, this.#onError);
     return this.#current;
   }
 }

@@ -143,4 +143,23 @@ describe('/metrics streaming', () => {
     expect(call).toBe(3);
     expect(errors.map((e) => e.message)).toEqual(['boom before', 'boom midway']);
   });
+
+  it('answers 500 when the source throws before it yields anything (not a generator), and stays up', async () => {
+    const errors: Error[] = [];
+    let call = 0;
+    const server = await serve(() => {
+      call++;
+      if (call === 1) throw new Error('no pieces at all');
+      return (async function* () {
+        yield A;
+      })();
+    }, errors);
+    const failed = await get(`${server.url}/metrics`);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toContain('no pieces at all');
+    const next = await get(`${server.url}/metrics`);
+    expect(next.status).toBe(200);
+    expect(next.body).toBe(A);
+    expect(errors.map((e) => e.message)).toEqual(['no pieces at all']);
+  });
 });
