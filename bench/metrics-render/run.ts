@@ -4,7 +4,7 @@
 // it times ROUNDS sequential GET /metrics twice: 1.5 s apart (few series
 // changed since the previous scrape; past the daemon's 1 s reuse window for a
 // finished render, so each GET renders) and one probe interval apart (every
-// series changed, the worst case for a per-series text cache). Reference in the same run: prom-client
+// series changed, the worst case for the counter and gauge line cache). Reference in the same run: prom-client
 // (the library the exposition must match byte for byte) rendering the same
 // metric families and label sets in this process. Times are CPU time of the
 // daemon's main thread across each GET (render + write, less the probing
