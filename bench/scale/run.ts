@@ -18,13 +18,14 @@ import { KINDS } from '../../src/probes/registry.ts';
 import { parseDuration } from '../../src/util/durations.ts';
 import { quantile } from '../../src/util/stats.ts';
 import { type Dnsmasq, startDnsmasq } from '../../test/support/dnsmasq.ts';
-import { fmtSpread, spread } from '../footprint/measure.ts';
+import { fmtRatio, fmtSpread, spread } from '../footprint/measure.ts';
 import { farmAddress } from './farm.ts';
 import { histogramQuantile, parseSamples, sumSamples, type Samples } from './prom-text.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHIPPED_MAIN = path.resolve(HERE, '../../dist/cli/main.js');
 const FARM = path.join(HERE, 'farm.ts');
+const FLOOR_SOURCE = path.join(HERE, 'floor.c');
 const PORT = 9410;
 const WARMUP_MS = 5000;
 const CPU_TARGET = 0.1;
@@ -168,24 +169,89 @@ interface RoundResult {
   slow: number;
 }
 
-async function round(): Promise<RoundResult> {
+/** The floor (bench/scale/floor.c) built once per bench run, into its own temporary directory. */
+function buildFloor(): string {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'netprobe-floor-')), 'floor');
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, FLOOR_SOURCE], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) {
+    throw new Error(`scale bench: cannot build the floor reference with cc (apt-get install gcc): ${cc.error?.message ?? cc.stderr}`);
+  }
+  return out;
+}
+
+/**
+ * The reference leg: the same socket work with no runtime (floor.c), against the same farm and
+ * dnsmasq, for the same window after 2 s of warm-up. CPU from /proc like the daemon's.
+ */
+async function floorLeg(floor: string, dnsPort: number | undefined): Promise<FloorResult> {
+  const args = ['127.0.0.1', String(dnsPort ?? 0), String(dnsPort ? targetCount : 0), String(PORT), String(targetCount), String(withIcmp ? targetCount : 0), String(everyMs), String(seconds + 3)];
+  const child = spawn(floor, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitForLine(child, /ready (\w+)/, 'floor', 10_000);
+    await sleep(2000);
+    const start = { cpu: cpuTimes(child.pid!), t: performance.now() };
+    const rss: number[] = [];
+    while (performance.now() < start.t + seconds * 1000) {
+      await sleep(Math.min(5000, start.t + seconds * 1000 - performance.now()));
+      rss.push(rssMb(child.pid!));
+    }
+    const end = { cpu: cpuTimes(child.pid!), t: performance.now() };
+    let counts = '';
+    child.stdout!.on('data', (chunk: Buffer) => (counts += String(chunk)));
+    await once(child, 'close');
+    const window = (end.t - start.t) / 1000;
+    const cpuPercent = ((end.cpu.total - start.cpu.total) / window) * 100;
+    const runsPerSecond = (targetCount * (1 + (dnsPort ? 1 : 0) + (withIcmp ? 1 : 0)) * 1000) / everyMs;
+    process.stdout.write(
+      `floor (floor.c, same work, no runtime): CPU ${cpuPercent.toFixed(2)} % of a core (user ${(((end.cpu.user - start.cpu.user) / window) * 100).toFixed(2)} / system ${(((end.cpu.system - start.cpu.system) / window) * 100).toFixed(2)} %), ` +
+        `${((cpuPercent / 100 / runsPerSecond) * 1e6).toFixed(0)} µs per run, RSS ${Math.max(...rss).toFixed(1)} MB; its counts over ${seconds + 3} s: ${counts.trim()}\n`,
+    );
+    return { cpuPercent, usPerRun: (cpuPercent / 100 / runsPerSecond) * 1e6 };
+  } finally {
+    await stopChild(child, 'SIGTERM');
+  }
+}
+
+interface FloorResult {
+  cpuPercent: number;
+  usPerRun: number;
+}
+
+async function round(index: number, floor: string): Promise<{ daemon: RoundResult; floor: FloorResult }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netprobe-scale-'));
   let farm: ChildProcess | undefined;
-  let daemon: ChildProcess | undefined;
   let dns: Dnsmasq | undefined;
   // A hard stop so the bench is bounded whatever happens.
   const guard = setTimeout(() => {
     process.stderr.write('scale bench: hard time limit reached, stopping\n');
     farm?.kill('SIGKILL');
-    daemon?.kill('SIGKILL');
     process.exit(1);
-  }, (seconds + 60) * 1000);
+  }, (2 * seconds + 90) * 1000);
   guard.unref();
   try {
     farm = spawn(process.execPath, [FARM, String(listening), String(PORT)], { stdio: ['pipe', 'pipe', 'pipe'] });
     await waitForLine(farm, /ready (\d+)/, 'target farm', 30_000);
     // Every name in the zone answers 192.0.2.9 (dnsmasq --address): no upstream.
     dns = withDns ? await startDnsmasq({ extraArgs: [`--address=/${DNS_ZONE}/192.0.2.9`, '--cache-size=10000'] }) : undefined;
+    // The two legs alternate which goes first, round by round, so drift in the machine's load is shared.
+    if (index % 2 === 1) {
+      const f = await floorLeg(floor, dns?.port);
+      return { floor: f, daemon: await daemonLeg(dir, farm, dns) };
+    }
+    const d = await daemonLeg(dir, farm, dns);
+    return { daemon: d, floor: await floorLeg(floor, dns?.port) };
+  } finally {
+    clearTimeout(guard);
+    await dns?.stop();
+    farm?.stdin?.end();
+    await stopChild(farm, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function daemonLeg(dir: string, farm: ChildProcess, dns: Dnsmasq | undefined): Promise<RoundResult> {
+  let daemon: ChildProcess | undefined;
+  try {
     const config = writeConfig(dir, dns?.port);
     const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(flags['cpu-prof'])] : [];
     const nodeArgs = flags['node-args'] ? flags['node-args'].split(/\s+/).filter(Boolean) : [];
@@ -279,29 +345,36 @@ async function round(): Promise<RoundResult> {
       slow: slowDns + slowTcp + slowIcmp,
     };
   } finally {
-    clearTimeout(guard);
     await stopChild(daemon, 'SIGTERM');
-    await dns?.stop();
-    farm?.stdin?.end();
-    await stopChild(farm, 'SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const roundCount = Math.max(1, Number(flags.rounds));
+const floorBinary = buildFloor();
 const results: RoundResult[] = [];
-for (let r = 0; r < roundCount; r++) {
-  process.stdout.write(`\n== round ${r + 1} of ${roundCount}\n`);
-  results.push(await round());
+const floors: FloorResult[] = [];
+try {
+  for (let r = 0; r < roundCount; r++) {
+    process.stdout.write(`\n== round ${r + 1} of ${roundCount}\n`);
+    const { daemon, floor } = await round(r, floorBinary);
+    results.push(daemon);
+    floors.push(floor);
+  }
+} finally {
+  rmSync(path.dirname(floorBinary), { recursive: true, force: true });
 }
 const line = (what: string, pick: (r: RoundResult) => number, digits: number, unit: string): string =>
   `${what.padEnd(28)} ${fmtSpread(spread(results.map(pick)), digits).padStart(26)} ${unit}`;
+const daemonCpu = spread(results.map((r) => r.cpuPercent));
+const floorCpu = spread(floors.map((f) => f.cpuPercent));
 process.stdout.write(
   [
     '',
     `summary over ${roundCount} rounds (min / median / max): ${targetCount} targets per kind, every ${flags.every}`,
     line('daemon CPU, % of one core', (r) => r.cpuPercent, 1, '%'),
+    `${'floor CPU (floor.c)'.padEnd(28)} ${fmtSpread(floorCpu, 1).padStart(26)} %   daemon / floor ${fmtRatio(daemonCpu, floorCpu)}`,
     line('CPU per run', (r) => r.usPerRun, 0, 'µs'),
+    `${'floor CPU per run'.padEnd(28)} ${fmtSpread(spread(floors.map((f) => f.usPerRun)), 0).padStart(26)} µs`,
     line('daemon RSS max', (r) => r.rssMaxMb, 0, 'MB'),
     line('/metrics whole body p50', (r) => r.renderP50Ms, 1, 'ms'),
     line('/metrics first byte p50', (r) => r.firstByteP50Ms, 1, 'ms'),
