@@ -8,7 +8,7 @@
 ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
-# node-gyp needs python3, make and a C compiler for the ICMP addon (native/icmp.c).
+# node-gyp needs python3, make and a C compiler for the addons (native/: ICMP, DNS UDP, TCP connect).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -24,6 +24,7 @@ COPY src/ src/
 RUN npm ci --no-audit --no-fund --nodedir=/usr/local \
  && test -f build/Release/netprobe_icmp.node \
  && test -f build/Release/netprobe_dns.node \
+ && test -f build/Release/netprobe_tcp.node \
  && test -f dist/cli/main.js \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf build/Release/obj.target build/Release/.deps \
@@ -37,6 +38,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/build/Release/netprobe_icmp.node build/Release/
 COPY --from=build /app/build/Release/netprobe_dns.node build/Release/
+COPY --from=build /app/build/Release/netprobe_tcp.node build/Release/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/bin/ bin/
 # A numeric non-root user (matches runAsUser in the DaemonSet, so

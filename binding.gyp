@@ -13,6 +13,13 @@
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/dns_udp.c"]}]]
+    },
+    {
+      "target_name": "netprobe_tcp",
+      "sources": ["native/tcp_connect.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/tcp_connect.c"]}]]
     }
   ]
 }

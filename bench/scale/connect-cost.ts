@@ -1,6 +1,7 @@
 // The floor under the scale bench's TCP figure: CPU per loopback connect of
-// the tcp prober (connectOnce) vs a bare net.connect + destroy, in this
-// process, against the bench's target farm in another process. The kernel's
+// the tcp prober (connectOnce, through the connector addon as the daemon
+// runs it, and through node:net as it runs for TLS and host names) vs a bare
+// net.connect + destroy, in this process, against the bench's target farm in another process. The kernel's
 // handshake work on loopback (both ends) is charged to the connecting
 // process, so `system` is most of it.
 //
@@ -31,9 +32,11 @@ function bare(host: string): Promise<void> {
 }
 
 const ctx = { signal: new AbortController().signal, clock: systemClock };
+const viaNet = { ...ctx, connect: (options: { host: string; port: number }) => net.connect(options) };
 const variants: Record<string, (host: string) => Promise<unknown>> = {
   'net.connect + destroy': bare,
-  'tcp prober connectOnce': (host) => connectOnce({ host, port: PORT }, 1, 1000, ctx),
+  'connectOnce, node:net': (host) => connectOnce({ host, port: PORT }, 1, 1000, viaNet),
+  'connectOnce, addon': (host) => connectOnce({ host, port: PORT }, 1, 1000, ctx),
 };
 
 async function measure(fn: (host: string) => Promise<unknown>, n: number): Promise<{ user: number; system: number; wall: number }> {

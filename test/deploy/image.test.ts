@@ -66,6 +66,7 @@ describe('production install', () => {
     for (const dev of ['vitest', 'typescript', 'kubernetes-models', 'node']) expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(dir, 'build/Release/netprobe_icmp.node'))).toBe(true);
     expect(existsSync(join(dir, 'build/Release/netprobe_dns.node'))).toBe(true);
+    expect(existsSync(join(dir, 'build/Release/netprobe_tcp.node'))).toBe(true);
 
     // Loopback only: the embedded DNS responder as the one target.
     writeFileSync(

@@ -3,6 +3,7 @@
 // at once without sending data. Network failures are results, never throws.
 import net from 'node:net';
 import tls from 'node:tls';
+import { type NativeConnector, sharedConnector } from '../../native/tcp-connect.ts';
 import type { Clock, ProbeContext, ProbeFn } from '../types.ts';
 import type { TcpConnectResult, TcpOptions, TcpOutcome, TcpResult, TcpTarget, TcpTlsOptions } from './types.ts';
 
@@ -92,6 +93,13 @@ export function connectOnce(
 ): Promise<TcpConnectResult | undefined> {
   const { clock, signal } = ctx;
   if (signal.aborted) return Promise.resolve(undefined);
+  // A plain check of an IP address needs no stream: the addon's connector does it in five
+  // system calls and no per-check JavaScript objects (native/tcp_connect.c says why).
+  // node:net keeps TLS, host names, the test seam and its own errors for ports out of range.
+  const plain = !tlsOptions && !ctx.connect && Number.isInteger(target.port) && target.port >= 1 && target.port <= 65535;
+  const family = plain ? net.isIP(target.host) : 0;
+  const connector = family === 0 ? undefined : sharedConnector();
+  if (connector) return connectNative(connector, family as 4 | 6, target, seq, timeoutMs, ctx);
   return new Promise((resolve) => {
     let start = clock.now();
     let address = '';
@@ -163,6 +171,43 @@ export function connectOnce(
       resolve(settled);
     });
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One check through the addon: the same outcomes, details and promise contract as the node:net path. */
+function connectNative(
+  connector: NativeConnector,
+  family: 4 | 6,
+  target: Pick<TcpTarget, 'host' | 'port'>,
+  seq: number,
+  timeoutMs: number,
+  { clock, signal }: TcpRunContext,
+): Promise<TcpConnectResult | undefined> {
+  return new Promise((resolve) => {
+    const start = clock.now();
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (result: TcpConnectResult | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onAbort = (): void => {
+      cancel();
+      finish(undefined);
+    };
+    const cancel = connector.connect(family, target.host, target.port, ({ code, seconds }) => {
+      if (code === undefined) return finish({ seq, outcome: 'connected', seconds, address: target.host });
+      finish({ seq, outcome: OUTCOME_BY_ERRNO[code] ?? 'error', seconds, address: target.host, detail: code });
+    });
+    if (done) return;
+    timer = setTimeout(() => {
+      cancel();
+      finish({ seq, outcome: 'timeout', seconds: elapsed(clock, start), address: target.host });
+    }, timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
