@@ -1,6 +1,13 @@
 /*
- * netprobe DNS UDP socket: one non-blocking, UNCONNECTED UDP socket driven by
- * libuv (uv_poll on the fd), for the resolver's query exchange.
+ * netprobe DNS UDP socket: one non-blocking, UNCONNECTED UDP socket per
+ * lookup (or per query in reopen mode), for the resolver's query exchange.
+ * Every socket of a thread sits in ONE epoll set of the addon's own, which
+ * libuv watches as a single fd: a socket costs socket, setsockopt, bind,
+ * epoll_ctl(ADD), sendmmsg, recvmsg and close, where a uv_poll handle per
+ * socket added an ioctl and four epoll_ctl calls (uv_poll_init checks the fd
+ * by adding and removing it) and a close deferred to the next loop turn; the
+ * error queue is read only when epoll reports EPOLLERR, not twice per wake-up
+ * (docs/benchmarks.md, Scale).
  *
  * Why an addon and not node:dgram:
  * - sendmmsg(2): glibc's resolver (send_dg) writes A and AAAA with ONE
@@ -36,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,6 +51,8 @@
 #define RECV_BYTES 65536
 /* Datagrams read per wake-up: bounds one callback's work under a flood. */
 #define MAX_READS_PER_WAKE 256
+/* Ready sockets taken from the epoll set per epoll_wait (repeated while full). */
+#define MAX_EVENTS 256
 /* Datagrams per sendmmsg call (A+AAAA is 2; a few more query types fit). */
 #define MAX_BATCH 16
 
@@ -58,14 +68,25 @@ typedef struct dns_socket {
   napi_env env;
   napi_ref callback;
   napi_async_context async_ctx;
-  uv_poll_t poll;
   int fd;
   int family;
   int closed;
-  int closing;
-  int released;
-  int finalized;
+  uint32_t slot;
 } dns_socket_t;
+
+/* The thread's epoll set: sockets by slot; an event carries (generation, slot)
+ * so one for a socket closed (and its slot reused) earlier in the same batch
+ * is dropped. */
+typedef struct {
+  int epfd;
+  uv_poll_t poll;
+  dns_socket_t **slots;
+  uint32_t *gens;
+  uint32_t *free_list;
+  uint32_t cap, free_count;
+} socket_set_t;
+
+static _Thread_local socket_set_t *set = NULL;
 
 /* One receive buffer per thread, not per socket: every read is copied into a
  * JS Buffer before the next, and a socket's memory lives until the GC
@@ -75,7 +96,7 @@ typedef struct dns_socket {
  * worker threads too. */
 static _Thread_local uint8_t recvbuf[RECV_BYTES];
 
-/* Sockets whose fd is still open (closed in on_closed): lets tests prove no leak. */
+/* Sockets whose fd is still open (closed in socket_shutdown): lets tests prove no leak. */
 static int open_sockets = 0;
 
 typedef union {
@@ -196,19 +217,15 @@ static void deliver(dns_socket_t *s, napi_value events) {
   }
 }
 
-static void on_poll(uv_poll_t *handle, int status, int events_mask) {
-  (void)events_mask;
-  dns_socket_t *s = (dns_socket_t *)handle->data;
-  if (s->closed) return;
+/* One socket's readiness: its ICMP errors (only when epoll says EPOLLERR) and datagrams, in one callback. */
+static void on_socket(dns_socket_t *s, uint32_t revents) {
   napi_env env = s->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   napi_value events;
   napi_create_array(env, &events);
   uint32_t count = 0;
-  /* A queued error raises POLLERR; libuv then stops the handle and reports a
-   * negative status: drain the queue first and restart the handle below. */
-  drain_errqueue(s, events, &count);
+  if (revents & EPOLLERR) drain_errqueue(s, events, &count);
   for (int i = 0; i < MAX_READS_PER_WAKE; i++) {
     address_t from;
     struct iovec iov = {recvbuf, sizeof recvbuf};
@@ -231,35 +248,109 @@ static void on_poll(uv_poll_t *handle, int status, int events_mask) {
     set_buf(env, ev, "data", recvbuf, (size_t)n);
     napi_set_element(env, events, count++, ev);
   }
-  drain_errqueue(s, events, &count);
-  if (status < 0 && !s->closed) uv_poll_start(&s->poll, UV_READABLE, on_poll);
+  if (revents & EPOLLERR) drain_errqueue(s, events, &count);
   if (count > 0) deliver(s, events);
   napi_close_handle_scope(env, scope);
 }
 
-static void on_closed(uv_handle_t *handle) {
-  dns_socket_t *s = (dns_socket_t *)handle->data;
+static void on_set(uv_poll_t *handle, int status, int events_mask) {
+  (void)status;
+  (void)events_mask;
+  socket_set_t *set = (socket_set_t *)handle->data;
+  struct epoll_event ready[MAX_EVENTS];
+  int got;
+  do {
+    got = epoll_wait(set->epfd, ready, MAX_EVENTS, 0);
+    for (int i = 0; i < got; i++) {
+      uint32_t slot = (uint32_t)ready[i].data.u64, gen = (uint32_t)(ready[i].data.u64 >> 32);
+      /* A callback earlier in this batch may have closed (or GC finalized) this socket. */
+      if (slot >= set->cap || set->gens[slot] != gen || set->slots[slot] == NULL || set->slots[slot]->closed) continue;
+      on_socket(set->slots[slot], ready[i].events);
+    }
+  } while (got == MAX_EVENTS);
+}
+
+static void set_closed(uv_handle_t *handle) {
+  socket_set_t *t = (socket_set_t *)handle->data;
+  close(t->epfd);
+  free(t->slots);
+  free(t->gens);
+  free(t->free_list);
+  free(t);
+}
+
+/* The environment is going away (a worker thread ending): the set's handle must not outlive its loop. */
+static void set_cleanup(void *arg) {
+  socket_set_t *t = (socket_set_t *)arg;
+  if (set == t) set = NULL;
+  uv_poll_stop(&t->poll);
+  uv_close((uv_handle_t *)&t->poll, set_closed);
+}
+
+static socket_set_t *the_set(napi_env env) {
+  if (set) return set;
+  socket_set_t *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (t->epfd < 0) {
+    free(t);
+    return NULL;
+  }
+  struct uv_loop_s *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    close(t->epfd);
+    free(t);
+    return NULL;
+  }
+  uv_poll_init(loop, &t->poll, t->epfd);
+  t->poll.data = t;
+  uv_poll_start(&t->poll, UV_READABLE, on_set);
+  napi_add_env_cleanup_hook(env, set_cleanup, t);
+  /* Like an unref'd dgram socket: the lookup's timers keep the process alive. */
+  uv_unref((uv_handle_t *)&t->poll);
+  set = t;
+  return set;
+}
+
+static int take_slot(uint32_t *slot) {
+  if (set->free_count == 0) {
+    uint32_t cap = set->cap ? set->cap * 2 : 64;
+    dns_socket_t **slots = realloc(set->slots, cap * sizeof *slots);
+    if (!slots) return 0;
+    set->slots = slots;
+    uint32_t *gens = realloc(set->gens, cap * sizeof *gens);
+    if (!gens) return 0;
+    set->gens = gens;
+    uint32_t *free_list = realloc(set->free_list, cap * sizeof *free_list);
+    if (!free_list) return 0;
+    set->free_list = free_list;
+    for (uint32_t i = cap; i > set->cap; i--) {
+      set->slots[i - 1] = NULL;
+      set->gens[i - 1] = 0;
+      set->free_list[set->free_count++] = i - 1;
+    }
+    set->cap = cap;
+  }
+  *slot = set->free_list[--set->free_count];
+  return 1;
+}
+
+/* Closes the fd (which leaves the epoll set) and frees the slot at once; the struct lives until finalized. */
+static void socket_shutdown(dns_socket_t *s) {
+  if (s->closed) return;
+  s->closed = 1;
+  if (s->callback) napi_delete_reference(s->env, s->callback);
+  s->callback = NULL;
+  if (s->async_ctx) napi_async_destroy(s->env, s->async_ctx);
+  s->async_ctx = NULL;
   if (s->fd >= 0) {
     close(s->fd);
     open_sockets--;
-  }
-  s->fd = -1;
-  s->released = 1;
-  if (s->finalized) free(s);
-}
-
-static void socket_shutdown(dns_socket_t *s) {
-  if (!s->closed) {
-    s->closed = 1;
-    uv_poll_stop(&s->poll);
-    if (s->callback) napi_delete_reference(s->env, s->callback);
-    s->callback = NULL;
-    if (s->async_ctx) napi_async_destroy(s->env, s->async_ctx);
-    s->async_ctx = NULL;
-  }
-  if (!s->closing) {
-    s->closing = 1;
-    uv_close((uv_handle_t *)&s->poll, on_closed);
+    s->fd = -1;
+    if (!set) return; /* finalized after the environment's cleanup took the set */
+    set->slots[s->slot] = NULL;
+    set->gens[s->slot]++;
+    set->free_list[set->free_count++] = s->slot;
   }
 }
 
@@ -268,8 +359,7 @@ static void socket_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   dns_socket_t *s = (dns_socket_t *)data;
   socket_shutdown(s);
-  s->finalized = 1;
-  if (s->released) free(s);
+  free(s);
 }
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -317,27 +407,31 @@ static napi_value socket_new(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "bind", err);
   }
-  dns_socket_t *s = calloc(1, sizeof *s);
+  uint32_t slot;
+  dns_socket_t *s = the_set(env) && take_slot(&slot) ? calloc(1, sizeof *s) : NULL;
   if (!s) {
     close(fd);
-    napi_throw_error(env, "ENOMEM", "out of memory");
+    napi_throw_error(env, "ENOMEM", "out of memory (or no epoll set)");
     return NULL;
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ((uint64_t)set->gens[slot] << 32) | slot};
+  if (epoll_ctl(set->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int err = errno;
+    close(fd);
+    free(s);
+    set->free_list[set->free_count++] = slot;
+    return throw_errno(env, "epoll_ctl", err);
   }
   s->env = env;
   s->fd = fd;
+  s->slot = slot;
+  set->slots[slot] = s;
   open_sockets++;
   s->family = family;
-  struct uv_loop_s *loop;
   napi_value name;
-  CHECK(napi_get_uv_event_loop(env, &loop));
   CHECK(napi_create_reference(env, argv[1], 1, &s->callback));
   CHECK(napi_create_string_utf8(env, "netprobe:dns-udp", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, self, name, &s->async_ctx));
-  uv_poll_init(loop, &s->poll, fd);
-  s->poll.data = s;
-  uv_poll_start(&s->poll, UV_READABLE, on_poll);
-  /* Like an unref'd dgram socket: the lookup's timers keep the process alive. */
-  uv_unref((uv_handle_t *)&s->poll);
   CHECK(napi_wrap(env, self, s, socket_finalize, NULL, NULL));
   return self;
 }
