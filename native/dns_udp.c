@@ -56,13 +56,8 @@
 /* Datagrams per sendmmsg call (A+AAAA is 2; a few more query types fit). */
 #define MAX_BATCH 16
 
-#define CHECK(call)                                                      \
-  do {                                                                   \
-    if ((call) != napi_ok) {                                             \
-      napi_throw_error(env, "EDNSNAPI", "node-api call failed: " #call); \
-      return NULL;                                                       \
-    }                                                                    \
-  } while (0)
+#define NAPI_CHECK_CODE "EDNSNAPI"
+#include "napi_check.h"
 
 typedef struct dns_socket {
   napi_env env;

@@ -42,13 +42,8 @@
 /* Ids are generation * SLOTS + slot, so a late cancel of a reused slot is ignored. */
 #define SLOTS 65536
 
-#define CHECK(call)                                                      \
-  do {                                                                   \
-    if ((call) != napi_ok) {                                             \
-      napi_throw_error(env, "ETCPNAPI", "node-api call failed: " #call); \
-      return NULL;                                                       \
-    }                                                                    \
-  } while (0)
+#define NAPI_CHECK_CODE "ETCPNAPI"
+#include "napi_check.h"
 
 typedef struct {
   int fd;          /* -1 when free */

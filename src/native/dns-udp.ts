@@ -3,7 +3,7 @@
 // socket whose batch send is a single sendmmsg() call (as glibc sends A and
 // AAAA), and whose error queue (IP_RECVERR) reports ICMP port unreachable.
 // The DNS probe falls back to node:dgram when the addon is missing.
-import { createRequire } from 'node:module';
+import { lazyAddon } from './addon.ts';
 
 /** A datagram that reached the socket. */
 export interface NativeMessage {
@@ -42,32 +42,16 @@ interface Addon {
   openSockets(): number;
 }
 
-let addon: Addon | undefined;
-let loadError: string | undefined;
-
-function loadAddon(): Addon | undefined {
-  if (addon || loadError !== undefined) return addon;
-  if (process.platform !== 'linux') {
-    loadError = `the DNS UDP addon is Linux-only (this is ${process.platform})`;
-    return undefined;
-  }
-  try {
-    addon = createRequire(import.meta.url)('../../build/Release/netprobe_dns.node') as Addon;
-  } catch (err) {
-    loadError = `build/Release/netprobe_dns.node not loadable (run "npm rebuild"): ${(err as Error).message.split('\n')[0]}`;
-  }
-  return addon;
-}
+const addon = lazyAddon<Addon>('netprobe_dns.node', 'the DNS UDP addon');
 
 /** Why the addon cannot be used, or undefined when it can. */
 export function nativeDnsUnavailable(): string | undefined {
-  loadAddon();
-  return addon ? undefined : loadError;
+  return addon.unavailable();
 }
 
 /** Addon sockets whose fd is still open (0 without the addon): for leak checks. */
 export function openNativeDnsSockets(): number {
-  return addon ? addon.openSockets() : 0;
+  return addon.get()?.openSockets() ?? 0;
 }
 
 export class NativeDnsSocket {
@@ -75,8 +59,8 @@ export class NativeDnsSocket {
 
   /** Throws when the addon is absent (check nativeDnsUnavailable first) or the socket cannot be made. */
   constructor(family: 4 | 6, onEvents: (events: NativeEvent[]) => void) {
-    const a = loadAddon();
-    if (!a) throw new Error(loadError);
+    const a = addon.get();
+    if (!a) throw new Error(addon.unavailable());
     this.#handle = new a.Socket(family, onEvents);
   }
 

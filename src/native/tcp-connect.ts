@@ -4,7 +4,7 @@
 // own epoll set, timed in the addon, its result handed back in batches. The
 // TCP probe falls back to node:net when the addon is missing, for TLS, and
 // for host names (node:net resolves them).
-import { createRequire } from 'node:module';
+import { lazyAddon } from './addon.ts';
 import os from 'node:os';
 
 /** How one connect check ended: `code` is the errno name (undefined = established). */
@@ -26,32 +26,16 @@ interface Addon {
   openSockets(): number;
 }
 
-let addon: Addon | undefined;
-let loadError: string | undefined;
-
-function loadAddon(): Addon | undefined {
-  if (addon || loadError !== undefined) return addon;
-  if (process.platform !== 'linux') {
-    loadError = `the TCP connector addon is Linux-only (this is ${process.platform})`;
-    return undefined;
-  }
-  try {
-    addon = createRequire(import.meta.url)('../../build/Release/netprobe_tcp.node') as Addon;
-  } catch (err) {
-    loadError = `build/Release/netprobe_tcp.node not loadable (run "npm rebuild"): ${(err as Error).message.split('\n')[0]}`;
-  }
-  return addon;
-}
+const addon = lazyAddon<Addon>('netprobe_tcp.node', 'the TCP connector addon');
 
 /** Why the addon cannot be used, or undefined when it can. */
 export function nativeTcpUnavailable(): string | undefined {
-  loadAddon();
-  return addon ? undefined : loadError;
+  return addon.unavailable();
 }
 
 /** Connector sockets still open (0 without the addon): for leak checks. */
 export function openNativeTcpSockets(): number {
-  return addon ? addon.openSockets() : 0;
+  return addon.get()?.openSockets() ?? 0;
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(os.constants.errno).map(([name, value]) => [value, name]));
@@ -66,8 +50,8 @@ export class NativeConnector {
 
   /** Throws when the addon is absent (check nativeTcpUnavailable first). */
   constructor() {
-    const a = loadAddon();
-    if (!a) throw new Error(loadError);
+    const a = addon.get();
+    if (!a) throw new Error(addon.unavailable());
     this.#handle = new a.Connector((triples) => this.#deliver(triples));
   }
 
