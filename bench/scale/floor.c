@@ -14,11 +14,13 @@
  *   floor DNS_IP DNS_PORT N_DNS FARM_PORT N_TCP N_ICMP EVERY_MS SECONDS
  * Targets: TCP and ICMP go to 127.1.(1+i/250).(1+i%250) (bench/scale/farm.ts),
  * DNS asks A for n<i>.scale.test. Prints "ready" at start and one line of
- * counts at the end. Built by bench/scale/run.ts with cc -O2; Linux only.
+ * counts at the end (after SECONDS, or at SIGTERM). Built by
+ * bench/scale/run.ts with cc -O2; Linux only.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
@@ -50,6 +52,10 @@ static long dns_ok, dns_timeout, tcp_ok, tcp_refused, tcp_timeout, icmp_sent, ic
 static int epfd, icmp_fd, icmp_raw;
 static struct sockaddr_in dns_addr;
 static int farm_port;
+
+/* SIGTERM ends the loop and still prints the counts: the bench stops the floor when its window ends. */
+static volatile sig_atomic_t stopping = 0;
+static void on_term(int sig) { (void)sig; stopping = 1; }
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -210,7 +216,11 @@ int main(int argc, char **argv) {
   long started[4] = {0, 0, 0, 0};
   long sweeps = 0;
   struct epoll_event events[256];
-  while (now_ns() < end) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  while (!stopping && now_ns() < end) {
     int got = epoll_wait(epfd, events, 256, 100);
     for (int e = 0; e < got; e++) {
       int kind = (int)(events[e].data.u64 >> 32);
