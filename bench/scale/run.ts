@@ -4,7 +4,11 @@
 // are separate processes, so their work is not charged to the daemon.
 // Measures the daemon's CPU share of one core (/proc/PID/stat), RSS
 // (/proc/PID/status), schedule-lag p99 (netprobe_schedule_lag_seconds) and
-// /metrics render time, over a bounded window. Not a timed test: it prints.
+// /metrics render time, over a bounded window. Beside it in every round, the
+// reference: floor.c, the same socket work with no runtime (built with cc),
+// against the same farm and dnsmasq; the two legs alternate which goes first,
+// and the summary prints daemon / floor as a ratio of medians with the best
+// and worst pairing. Not a timed test: it prints.
 //
 //   npm run bench:scale -- [--targets 1000] [--seconds 60] [--every 1s] [--refused 0.1] [--no-icmp] [--no-dns] [--node-options OPTS] [--node-args FLAGS] [--cpu-prof DIR] [--main PATH]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
