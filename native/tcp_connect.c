@@ -288,13 +288,6 @@ static void connector_shutdown(connector_t *c) {
   }
 }
 
-static napi_value connector_close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  connector_t *c = unwrap(env, info, &argc, NULL);
-  if (c) connector_shutdown(c);
-  return NULL;
-}
-
 static napi_value connector_in_flight(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   napi_value out;
@@ -361,11 +354,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"connect", NULL, connector_connect, NULL, NULL, NULL, napi_default, NULL},
       {"cancel", NULL, connector_cancel, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, connector_close, NULL, NULL, NULL, napi_default, NULL},
       {"inFlight", NULL, connector_in_flight, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, fn;
-  CHECK(napi_define_class(env, "Connector", NAPI_AUTO_LENGTH, connector_new, NULL, 4, methods, &cls));
+  CHECK(napi_define_class(env, "Connector", NAPI_AUTO_LENGTH, connector_new, NULL, sizeof methods / sizeof methods[0], methods, &cls));
   CHECK(napi_set_named_property(env, exports, "Connector", cls));
   CHECK(napi_create_function(env, "openSockets", NAPI_AUTO_LENGTH, open_sockets, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "openSockets", fn));

@@ -20,7 +20,7 @@ export const DAEMON_SEMI_SPACE_MB = 8;
 
 const FLAG = '--max-semi-space-size';
 
-/** The argv for the re-exec, or undefined when a semi-space size was already given (or execve is missing). */
+/** The argv for the re-exec, or undefined when a semi-space size was already given. */
 export function daemonReexecArgv(execPath: string, execArgv: readonly string[], argv: readonly string[], nodeOptions: string | undefined): string[] | undefined {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`) || arg.startsWith('--max_semi_space_size'));
   if (given) return undefined;

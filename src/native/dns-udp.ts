@@ -1,5 +1,5 @@
 // TypeScript face of the DNS UDP addon (native/dns_udp.c), and the only module
-// that loads netprobe_dns.node. One NativeDnsSocket = one unconnected UDP
+// that names netprobe_dns.node. One NativeDnsSocket = one unconnected UDP
 // socket whose batch send is a single sendmmsg() call (as glibc sends A and
 // AAAA), and whose error queue (IP_RECVERR) reports ICMP port unreachable.
 // The DNS probe falls back to node:dgram when the addon is missing.

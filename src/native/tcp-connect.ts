@@ -1,11 +1,11 @@
 // TypeScript face of the TCP connector addon (native/tcp_connect.c), and the
-// only module that loads netprobe_tcp.node. One connector per thread serves
+// only module that names netprobe_tcp.node. One connector per thread serves
 // every connect check: each check is a non-blocking connect() in the addon's
 // own epoll set, timed in the addon, its result handed back in batches. The
 // TCP probe falls back to node:net when the addon is missing, for TLS, and
 // for host names (node:net resolves them).
-import { lazyAddon } from './addon.ts';
 import os from 'node:os';
+import { lazyAddon } from './addon.ts';
 
 /** How one connect check ended: `code` is the errno name (undefined = established). */
 export interface NativeConnectResult {
@@ -17,7 +17,6 @@ export interface NativeConnectResult {
 interface ConnectorHandle {
   connect(family: 4 | 6, addr: string, port: number): number;
   cancel(id: number): void;
-  close(): void;
   inFlight(): number;
 }
 
